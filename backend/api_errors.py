@@ -1,0 +1,64 @@
+"""One shape for every API error: ``{"detail": "...", "errors": {"field": ["message"]}}``.
+
+Malformed bodies, unknown fields and oversized uploads all answer 4xx naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                name = prefix or "body"
+            for k, v in _flatten(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(errors, list):
+        for index, item in enumerate(errors):
+            if isinstance(item, dict | list):
+                for k, v in _flatten(item, f"{prefix}[{index}]").items():
+                    out.setdefault(k, []).extend(v)
+            else:
+                out.setdefault(prefix or "body", []).append(str(item))
+    else:
+        out.setdefault(prefix or "body", []).append(str(errors))
+    return out
+
+
+def error_response(errors: dict[str, list[str]], *, status_code: int, detail: str = "") -> Response:
+    if not detail:
+        detail = "Invalid input: " + ", ".join(errors) if errors else "Invalid input."
+    return Response({"detail": detail, "errors": errors}, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            {"body": ["The request body is too large."]},
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail="The request body is too large.",
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return error_response({"body": ["Too many fields."]}, status_code=400)
+    if isinstance(exc, exceptions.ValidationError):
+        return error_response(_flatten(exc.detail), status_code=exc.status_code)
+    if isinstance(exc, exceptions.ParseError):
+        return error_response(
+            {"body": [str(exc.detail)]}, status_code=400, detail=f"Malformed body: {exc.detail}"
+        )
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return error_response(
+            {"Content-Type": [str(exc.detail)]}, status_code=exc.status_code, detail=str(exc.detail)
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "errors" not in response.data:
+        response.data["errors"] = {}
+    return response

@@ -1,0 +1,1 @@
+"""The service catalog: departments and the service types residents can report."""

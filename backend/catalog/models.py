@@ -1,0 +1,148 @@
+"""Departments and the service catalog (Open311 services and their attribute definitions)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.gis.db import models as gis_models
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import get_language
+
+LANGUAGES = ("en", "es", "vi")
+
+code_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_\-]{0,63}$", "Use lower-case letters, digits, '_' or '-'."
+)
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a known time zone") from exc
+
+
+class Department(models.Model):
+    code = models.CharField(max_length=64, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+
+class ServiceType(models.Model):
+    """One entry of the catalog: an Open311 service."""
+
+    service_code = models.CharField(max_length=64, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    group = models.CharField(max_length=100, blank=True)
+    keywords = models.JSONField(default=list, blank=True, help_text="List of search keywords")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
+    turnaround_hours = models.PositiveIntegerField(help_text="Expected turnaround in hours")
+    turnaround_business_hours = models.BooleanField(
+        default=False, help_text="Count the turnaround in the department's business hours"
+    )
+    default_priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL
+    )
+    active = models.BooleanField(default=True)
+    # Translations of name and description, keyed by language: {"es": "...", "vi": "..."}.
+    name_i18n = models.JSONField(default=dict, blank=True)
+    description_i18n = models.JSONField(default=dict, blank=True)
+    icon = models.CharField(max_length=64, blank=True, help_text="Icon name for the web pages")
+    # Requests must fall inside this area when it is set.
+    service_area = gis_models.MultiPolygonField(srid=4326, null=True, blank=True)
+    sensitive_location = models.BooleanField(
+        default=False, help_text="Round the location in public data (e.g. at a home)"
+    )
+
+    class Meta:
+        ordering = ["group", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.service_code})"
+
+    @property
+    def has_metadata(self) -> bool:
+        return bool(self.attributes.all())
+
+    def localized_name(self, language: str | None = None) -> str:
+        lang = (language or get_language() or "en")[:2]
+        return str(self.name_i18n.get(lang) or self.name)
+
+    def localized_description(self, language: str | None = None) -> str:
+        lang = (language or get_language() or "en")[:2]
+        return str(self.description_i18n.get(lang) or self.description)
+
+
+class AttributeDatatype(models.TextChoices):
+    STRING = "string"
+    NUMBER = "number"
+    DATETIME = "datetime"
+    TEXT = "text"
+    SINGLEVALUELIST = "singlevaluelist"
+    MULTIVALUELIST = "multivaluelist"
+
+
+LIST_DATATYPES = (AttributeDatatype.SINGLEVALUELIST, AttributeDatatype.MULTIVALUELIST)
+
+
+class ServiceAttribute(models.Model):
+    """An Open311 attribute definition: a question asked when reporting this service."""
+
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, related_name="attributes"
+    )
+    code = models.CharField(max_length=64, validators=[code_validator])
+    datatype = models.CharField(max_length=20, choices=AttributeDatatype.choices)
+    required = models.BooleanField(default=False)
+    variable = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(max_length=500, help_text="The question shown to residents")
+    datatype_description = models.CharField(max_length=500, blank=True)
+    # [{"key": "small", "name": "Smaller than a plate", "name_i18n": {"es": ...}}]
+    values = models.JSONField(default=list, blank=True)
+    description_i18n = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["service_type", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_type", "code"], name="uniq_attribute_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type.service_code}.{self.code}"
+
+    def clean(self) -> None:
+        if self.datatype in LIST_DATATYPES and not self.values:
+            raise ValidationError({"values": "List attributes need at least one value"})
+        keys = [v.get("key") for v in self.values if isinstance(v, dict)]
+        if len(keys) != len(self.values) or any(not isinstance(k, str) or not k for k in keys):
+            raise ValidationError({"values": 'Each value must be {"key": "...", "name": "..."}'})
+        if len(set(keys)) != len(keys):
+            raise ValidationError({"values": "Value keys must be unique"})
+
+    @property
+    def value_keys(self) -> list[str]:
+        return [str(v["key"]) for v in self.values]
+
+    def localized_description(self, language: str | None = None) -> str:
+        lang = (language or get_language() or "en")[:2]
+        return str(self.description_i18n.get(lang) or self.description)

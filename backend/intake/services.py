@@ -1,0 +1,328 @@
+"""``service_request_submit``: the one function every channel calls to file a request.
+
+It validates against the catalog, looks for a likely duplicate, creates the request, its
+first event and the department's work order in one transaction, and after commit queues the
+photo processing and the receipt notification. A retried submission carrying the same
+idempotency key returns the first request instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from backend.catalog.models import ServiceType
+from backend.catalog.selectors import service_type_get_for_intake
+from backend.intake.validation import (
+    Errors,
+    add_error,
+    attributes_check,
+    contact_check,
+    location_check,
+    text_check,
+)
+from backend.photos.processing import PhotoRejected
+from backend.photos.services import CheckedUpload, photo_attach, photo_process_enqueue, photo_upload_check
+from backend.service_requests.models import (
+    OPEN_STATUSES,
+    Channel,
+    EventKind,
+    ServiceRequest,
+)
+from backend.service_requests.notifications import service_request_receipt_enqueue
+from backend.service_requests.services import service_request_event_create
+from workorders.services import work_order_create
+from workorders.sla import due_at_compute
+
+
+class IntakeError(Exception):
+    """A submission that cannot be accepted. ``errors`` maps each wrong field to messages;
+    ``status`` is the HTTP status that fits (400, or 404 for an unknown service, 413 for an
+    oversized photo)."""
+
+    def __init__(self, errors: Errors, *, status: int = 400) -> None:
+        self.errors = errors
+        self.status = status
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before for a different submission (HTTP 422)."""
+
+    def __init__(self, service_request: ServiceRequest) -> None:
+        self.service_request = service_request
+        super().__init__("This Idempotency-Key was already used for a different submission.")
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    data: bytes
+    field: str = "photos"
+
+
+@dataclass
+class IntakeResult:
+    service_request: ServiceRequest
+    replayed: bool = False
+    possible_duplicate: ServiceRequest | None = None
+    duplicate_distance_m: float | None = None
+    photo_ids: list[int] = field(default_factory=list)
+
+
+def _fingerprint(payload: dict[str, Any], uploads: list[CheckedUpload]) -> str:
+    body = dict(payload, photos=[u.content_hash for u in uploads])
+    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _public_id(at: datetime) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('service_request_number_seq')")
+        (number,) = cursor.fetchone()
+    year = timezone.localtime(at).year
+    return f"SR-{year}-{number:06d}"
+
+
+def duplicate_find(
+    *, service_type: ServiceType, point: Point, at: datetime, exclude_pk: int | None = None
+) -> tuple[ServiceRequest | None, float | None]:
+    """The nearest open request of the same type within the radius and window, if any."""
+    radius = settings.DUPLICATE_RADIUS_M
+    # A degree box that surely holds the radius, for the GiST index; then the exact distance.
+    lat_deg = radius / 111_000
+    lon_deg = radius / (111_000 * max(math.cos(math.radians(point.y)), 0.01))
+    candidates = ServiceRequest.objects.filter(
+        service_type=service_type,
+        status__in=OPEN_STATUSES,
+        requested_at__gte=at - timedelta(days=settings.DUPLICATE_WINDOW_DAYS),
+        location__dwithin=(point, max(lat_deg, lon_deg)),
+        location__distance_lte=(point, D(m=radius)),
+    )
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    nearest = candidates.annotate(distance=Distance("location", point)).order_by("distance").first()
+    if nearest is None:
+        return None, None
+    return nearest, float(nearest.distance.m)  # type: ignore[attr-defined]
+
+
+def _replay(
+    existing: ServiceRequest, fingerprint: str
+) -> IntakeResult:
+    if existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing)
+    duplicate, distance = (None, None)
+    if existing.location is not None:
+        duplicate, distance = duplicate_find(
+            service_type=existing.service_type,
+            point=existing.location,
+            at=existing.requested_at,
+            exclude_pk=existing.pk,
+        )
+    return IntakeResult(
+        service_request=existing,
+        replayed=True,
+        possible_duplicate=duplicate,
+        duplicate_distance_m=distance,
+        photo_ids=list(existing.photos.values_list("pk", flat=True)),  # type: ignore[attr-defined]
+    )
+
+
+def service_request_submit(
+    *,
+    service_code: str,
+    channel: str,
+    lat: Any = None,
+    long: Any = None,
+    address: str = "",
+    description: str = "",
+    attributes: Any = None,
+    language: str = "en",
+    reporter: AbstractBaseUser | AnonymousUser | None = None,
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    photos: list[PhotoUpload] | None = None,
+    idempotency_key: str | None = None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    requested_at: datetime | None = None,
+) -> IntakeResult:
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    errors: Errors = {}
+    service_type = service_type_get_for_intake(service_code=str(service_code or ""))
+    if service_type is None:
+        add_error(errors, "service_code", f"There is no active service {service_code!r}.")
+        raise IntakeError(errors, status=404 if service_code else 400)
+    address = (address or "").strip()
+    description = description or ""
+    point = location_check(
+        lat=lat, long=long, address=address, service_type=service_type, errors=errors
+    )
+    cleaned_attributes = attributes_check(
+        service_type=service_type, answers=attributes, errors=errors
+    )
+    text_check(description=description, address=address, errors=errors)
+    contact_name, contact_email, contact_phone = (
+        (contact_name or "").strip(),
+        (contact_email or "").strip(),
+        (contact_phone or "").strip(),
+    )
+    contact_check(name=contact_name, email=contact_email, phone=contact_phone, errors=errors)
+    photos = photos or []
+    if len(photos) > settings.PHOTO_MAX_PER_REQUEST:
+        add_error(errors, "photos", f"At most {settings.PHOTO_MAX_PER_REQUEST} photos.")
+    uploads: list[CheckedUpload] = []
+    status = 400
+    for index, upload in enumerate(photos[: settings.PHOTO_MAX_PER_REQUEST]):
+        try:
+            uploads.append(photo_upload_check(data=upload.data))
+        except PhotoRejected as exc:
+            add_error(errors, upload.field, f"Photo {index + 1}: {exc.message}")
+            status = max(status, exc.status)
+    if errors:
+        raise IntakeError(errors, status=status)
+
+    user = reporter if isinstance(reporter, AbstractBaseUser) else None
+    fingerprint = ""
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 128:
+            raise IntakeError({"Idempotency-Key": ["At most 128 characters."]})
+        fingerprint = _fingerprint(
+            {
+                "service_code": service_type.service_code,
+                "point": point.coords if point else None,
+                "address": address,
+                "description": description,
+                "attributes": cleaned_attributes,
+                "contact": [contact_name, contact_email, contact_phone],
+                "reporter": user.pk if user else None,
+            },
+            uploads,
+        )
+        existing = ServiceRequest.objects.filter(channel=channel, idempotency_key=key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+
+    now = timezone.now()
+    requested = requested_at or now
+    try:
+        with transaction.atomic():
+            result = _create(
+                service_type=service_type,
+                channel=channel,
+                point=point,
+                address=address,
+                description=description,
+                attributes=cleaned_attributes,
+                language=language,
+                reporter=user,
+                contact_name=contact_name,
+                contact_email=contact_email,
+                contact_phone=contact_phone,
+                uploads=uploads,
+                key=key,
+                fingerprint=fingerprint,
+                actor=actor if actor is not None else user,
+                requested=requested,
+                now=now,
+            )
+    except IntegrityError:
+        if key is None:
+            raise
+        # A concurrent retry with the same key won the race: answer with its request.
+        existing = ServiceRequest.objects.filter(channel=channel, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return result
+
+
+def _create(
+    *,
+    service_type: ServiceType,
+    channel: str,
+    point: Point | None,
+    address: str,
+    description: str,
+    attributes: dict[str, Any],
+    language: str,
+    reporter: AbstractBaseUser | None,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    uploads: list[CheckedUpload],
+    key: str | None,
+    fingerprint: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    requested: datetime,
+    now: datetime,
+) -> IntakeResult:
+    duplicate, distance = (None, None)
+    if point is not None:
+        duplicate, distance = duplicate_find(service_type=service_type, point=point, at=requested)
+    department = service_type.department
+    expected_at = due_at_compute(
+        start=requested,
+        hours=service_type.turnaround_hours,
+        business_hours=service_type.turnaround_business_hours,
+        time_zone=department.time_zone,
+    )
+    service_request = ServiceRequest.objects.create(
+        public_id=_public_id(requested),
+        service_type=service_type,
+        location=point,
+        address=address,
+        description=description,
+        attributes=attributes,
+        channel=channel,
+        language=(language or "en")[:8],
+        reporter=reporter,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        requested_at=requested,
+        updated_at=now,
+        expected_at=expected_at,
+        priority=service_type.default_priority,
+        idempotency_key=key,
+        idempotency_fingerprint=fingerprint,
+    )
+    service_request_event_create(
+        service_request=service_request,
+        kind=EventKind.CREATED,
+        actor=actor,
+        channel=channel,
+        to_status=service_request.status,
+        public_note="Request received.",
+        at=requested,
+    )
+    work_order_create(service_request=service_request, at=now)
+    photo_ids = [
+        photo.pk
+        for photo, created in (
+            photo_attach(service_request=service_request, upload=upload) for upload in uploads
+        )
+        if created
+    ]
+    photo_process_enqueue(photo_ids=photo_ids)
+    service_request_receipt_enqueue(service_request=service_request)
+    return IntakeResult(
+        service_request=service_request,
+        possible_duplicate=duplicate,
+        duplicate_distance_m=distance,
+        photo_ids=photo_ids,
+    )

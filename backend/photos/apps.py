@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PhotosConfig(AppConfig):
+    name = "backend.photos"
+    label = "photos"
+    verbose_name = "Photos"

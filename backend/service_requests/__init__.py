@@ -1,0 +1,2 @@
+"""Service requests: the resident-visible record, its status state machine and its
+append-only event history."""

@@ -1,0 +1,207 @@
+"""Writes to service requests. The status state machine lives here: one table of allowed
+transitions and one function per transition. Each locks the row, checks the current status,
+saves with ``update_fields`` and writes an event, all in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from backend.service_requests.models import (
+    OPEN_STATUSES,
+    CloseReason,
+    EventKind,
+    ServiceRequest,
+    ServiceRequestEvent,
+    Status,
+)
+
+
+class IllegalTransition(Exception):
+    """The request is not in a status the transition starts from (HTTP 409)."""
+
+    def __init__(self, *, action: str, current_status: str) -> None:
+        self.action = action
+        self.current_status = current_status
+        super().__init__(f"Cannot {action} a request that is {current_status}")
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "acknowledge": Transition(frozenset({Status.SUBMITTED}), Status.ACKNOWLEDGED),
+    "start": Transition(frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED}), Status.IN_PROGRESS),
+    "close": Transition(frozenset(OPEN_STATUSES), Status.CLOSED),
+    "reopen": Transition(frozenset({Status.CLOSED}), Status.IN_PROGRESS),
+}
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def _actor(user: User) -> AbstractBaseUser | None:
+    return user if isinstance(user, AbstractBaseUser) else None
+
+
+def service_request_event_create(
+    *,
+    service_request: ServiceRequest,
+    kind: str,
+    actor: User = None,
+    channel: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    close_reason: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+    at: datetime | None = None,
+) -> ServiceRequestEvent:
+    return ServiceRequestEvent.objects.create(
+        service_request=service_request,
+        kind=kind,
+        actor=_actor(actor),
+        channel=channel,
+        from_status=from_status,
+        to_status=to_status,
+        close_reason=close_reason,
+        public_note=public_note,
+        internal_note=internal_note,
+        created_at=at or timezone.now(),
+    )
+
+
+def _transition(
+    *,
+    action: str,
+    service_request: ServiceRequest,
+    actor: User,
+    channel: str,
+    public_note: str,
+    internal_note: str,
+    close_reason: str = "",
+    duplicate_of: ServiceRequest | None = None,
+) -> ServiceRequest:
+    rule = TRANSITIONS[action]
+    with transaction.atomic():
+        locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+        if locked.status not in rule.sources:
+            raise IllegalTransition(action=action, current_status=locked.status)
+        now = timezone.now()
+        from_status = locked.status
+        locked.status = rule.target
+        locked.updated_at = now
+        fields = ["status", "updated_at"]
+        if rule.target == Status.CLOSED:
+            locked.closed_at = now
+            locked.close_reason = close_reason
+            fields += ["closed_at", "close_reason"]
+            if duplicate_of is not None:
+                locked.duplicate_of = duplicate_of
+                fields.append("duplicate_of")
+        elif from_status == Status.CLOSED:
+            locked.closed_at = None
+            locked.close_reason = ""
+            fields += ["closed_at", "close_reason"]
+        locked.save(update_fields=fields)
+        service_request_event_create(
+            service_request=locked,
+            kind=EventKind.STATUS_CHANGED,
+            actor=actor,
+            channel=channel,
+            from_status=from_status,
+            to_status=rule.target,
+            close_reason=close_reason,
+            public_note=public_note,
+            internal_note=internal_note,
+            at=now,
+        )
+    return locked
+
+
+def service_request_acknowledge(
+    *,
+    service_request: ServiceRequest,
+    actor: User = None,
+    channel: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+) -> ServiceRequest:
+    return _transition(
+        action="acknowledge",
+        service_request=service_request,
+        actor=actor,
+        channel=channel,
+        public_note=public_note,
+        internal_note=internal_note,
+    )
+
+
+def service_request_start(
+    *,
+    service_request: ServiceRequest,
+    actor: User = None,
+    channel: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+) -> ServiceRequest:
+    return _transition(
+        action="start",
+        service_request=service_request,
+        actor=actor,
+        channel=channel,
+        public_note=public_note,
+        internal_note=internal_note,
+    )
+
+
+def service_request_close(
+    *,
+    service_request: ServiceRequest,
+    reason: str,
+    actor: User = None,
+    channel: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+    duplicate_of: ServiceRequest | None = None,
+) -> ServiceRequest:
+    if reason not in CloseReason.values:
+        raise ValueError(f"Unknown close reason {reason!r}")
+    if (reason == CloseReason.DUPLICATE) != (duplicate_of is not None):
+        raise ValueError("A duplicate close needs the original request, and only it does")
+    if duplicate_of is not None and duplicate_of.pk == service_request.pk:
+        raise ValueError("A request cannot be a duplicate of itself")
+    return _transition(
+        action="close",
+        service_request=service_request,
+        actor=actor,
+        channel=channel,
+        public_note=public_note,
+        internal_note=internal_note,
+        close_reason=reason,
+        duplicate_of=duplicate_of,
+    )
+
+
+def service_request_reopen(
+    *,
+    service_request: ServiceRequest,
+    actor: User = None,
+    channel: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+) -> ServiceRequest:
+    return _transition(
+        action="reopen",
+        service_request=service_request,
+        actor=actor,
+        channel=channel,
+        public_note=public_note,
+        internal_note=internal_note,
+    )

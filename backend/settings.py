@@ -1,0 +1,217 @@
+"""The one settings module of city311. Every value comes from the environment through the
+helpers in ``backend.env``, with a safe development default; ``.env.example`` documents them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from backend.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("CITY311_VAR_DIR", str(BASE_DIR / ".var")))
+
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+DEBUG = env_bool("DEBUG", True)
+ENVIRONMENT = env_str("CITY311_ENV", "development")  # development | test | production
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if ENVIRONMENT == "production":
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a private value of at least 32 characters in production"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production (DEBUG=0)")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Absolute base used to build public URLs (photo links) outside a request.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "channels",
+    "backend.catalog",
+    "backend.service_requests",
+    "backend.photos",
+    "workorders",
+    "mobile_api",
+    "analytics",
+    "chatbot",
+]
+if env_bool("CITY311_BENCH", False):
+    # The bench-only baseline endpoint (bench/baseline): one bare DRF insert on the same stack.
+    INSTALLED_APPS.append("bench.baseline")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "backend.middleware.RequestBodyLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+APPEND_SLASH = False  # API paths are exact: /mobile/v1/requests, never /mobile/v1/requests/
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "backend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+ASGI_APPLICATION = "backend.asgi.application"
+WSGI_APPLICATION = "backend.wsgi.application"
+
+# --- Database: PostGIS through psycopg 3 and its connection pool. Persistent connections
+# break under ASGI (each request runs in its own thread), so CONN_MAX_AGE stays 0 and the
+# pool does the reuse.
+DATABASE_URL = env_str("DATABASE_URL", "postgis://city311:city311@127.0.0.1:54329/city311")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):
+    _db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+else:
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL with PostGIS")
+_db["CONN_MAX_AGE"] = 0
+_db.setdefault("OPTIONS", {})
+if env_bool("DB_POOL", True):
+    _db["OPTIONS"]["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, Channels, Celery
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:63799/0")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [env_str("CHANNELS_REDIS_URL", REDIS_URL)]},
+    }
+}
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a task killed mid-way runs again
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- Auth
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation: English, Spanish, Vietnamese.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español"), ("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "America/New_York")  # the city's own time zone
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media. Media holds processed photos only (metadata stripped); raw uploads
+# wait for processing in a private folder that is never served.
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(VAR_DIR / "private" / "uploads")))
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+
+# --- Photo limits
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024, minimum=1)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1)
+PHOTO_MAX_PER_REQUEST = env_int("PHOTO_MAX_PER_REQUEST", 5, minimum=1)
+PHOTO_DISPLAY_MAX_PX = 1600
+PHOTO_THUMBNAIL_MAX_PX = 400
+# Whole request bodies: five 15 MB photos plus the form fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, minimum=1)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 80 * 1024 * 1024, minimum=1)
+
+# --- Intake
+DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 50, minimum=1)
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=1)
+
+# --- E-mail (console in development)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "city311 <no-reply@city311.invalid>")
+
+# --- REST framework and the OpenAPI schema
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "backend.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "city311 API",
+    "DESCRIPTION": "Service requests for a city: the mobile API and, later, Open311 GeoReport v2.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Production hardening
+if ENVIRONMENT == "production":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from spatial reference
+# strings. city311 never builds a spatial reference from user input: locations arrive as
+# numbers and are stored in SRID 4326 only.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,212 @@
+"""Input and output serializers of the mobile API. Shapes only: no business logic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backend.catalog.models import ServiceAttribute, ServiceType
+from backend.photos.models import Photo, ProcessingState
+from backend.service_requests.models import ServiceRequest
+
+# --- Catalog
+
+
+class AttributeValueOut(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AttributeOut(serializers.Serializer):
+    code = serializers.CharField()
+    datatype = serializers.CharField()
+    required = serializers.BooleanField()
+    order = serializers.IntegerField()
+    description = serializers.SerializerMethodField()
+    values = serializers.SerializerMethodField()
+
+    def get_description(self, obj: ServiceAttribute) -> str:
+        return obj.localized_description(self.context.get("language"))
+
+    @extend_schema_field(AttributeValueOut(many=True))
+    def get_values(self, obj: ServiceAttribute) -> list[dict[str, str]]:
+        lang = self.context.get("language") or "en"
+        return [
+            {"key": v["key"], "name": (v.get("name_i18n") or {}).get(lang) or v.get("name", v["key"])}
+            for v in obj.values
+        ]
+
+
+class ServiceOut(serializers.Serializer):
+    service_code = serializers.CharField()
+    name = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    group = serializers.CharField()
+    keywords = serializers.ListField(child=serializers.CharField())
+    department = serializers.CharField(source="department.name")
+    expected_turnaround_hours = serializers.IntegerField(source="turnaround_hours")
+    turnaround_in_business_hours = serializers.BooleanField(source="turnaround_business_hours")
+    icon = serializers.CharField()
+    attributes = AttributeOut(many=True)
+
+    def get_name(self, obj: ServiceType) -> str:
+        return obj.localized_name(self.context.get("language"))
+
+    def get_description(self, obj: ServiceType) -> str:
+        return obj.localized_description(self.context.get("language"))
+
+
+# --- Submitting a request
+
+
+class ContactIn(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class RequestIn(serializers.Serializer):
+    service_code = serializers.CharField(max_length=64)
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    long = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000, default="", trim_whitespace=False
+    )
+    attributes = serializers.JSONField(required=False, default=dict)
+    contact = ContactIn(required=False)
+    language = serializers.ChoiceField(
+        choices=[code for code, _ in settings.LANGUAGES], required=False
+    )
+
+    def validate_attributes(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, str):  # multipart sends JSON as a string
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise serializers.ValidationError("Must be a JSON object.") from exc
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object of attribute code: value.")
+        return value
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "getlist"):
+            # Multipart/form: contact[name] / contact.name and attribute[code] style keys.
+            flat: dict[str, Any] = {}
+            attributes: dict[str, Any] = {}
+            contact: dict[str, Any] = {}
+            for key in data:
+                values = data.getlist(key)
+                if key == "photos":
+                    continue
+                if key.startswith("attribute[") and key.endswith("]"):
+                    attributes[key[10:-1]] = values if len(values) > 1 else values[0]
+                elif key.startswith(("contact[", "contact.")):
+                    contact[key[8:].rstrip("]")] = values[0]
+                else:
+                    flat[key] = values[0]
+            if attributes and "attributes" not in flat:
+                flat["attributes"] = attributes
+            if contact:
+                flat["contact"] = contact
+            data = flat
+        elif not isinstance(data, dict):
+            raise serializers.ValidationError({"body": ["Expected a JSON object."]})
+        return super().to_internal_value(data)
+
+
+class PhotoOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    def _absolute(self, field: Any) -> str | None:
+        if not field:
+            return None
+        request = self.context.get("request")
+        url = field.url
+        return request.build_absolute_uri(url) if request else url
+
+    def get_url(self, obj: Photo) -> str | None:
+        return self._absolute(obj.display) if obj.state == ProcessingState.READY else None
+
+    def get_thumbnail_url(self, obj: Photo) -> str | None:
+        return self._absolute(obj.thumbnail) if obj.state == ProcessingState.READY else None
+
+
+class DuplicateOut(serializers.Serializer):
+    service_request_id = serializers.CharField()
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    distance_m = serializers.FloatField()
+
+
+class RequestCreatedOut(serializers.Serializer):
+    service_request_id = serializers.CharField()
+    status = serializers.CharField()
+    service_code = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    expected_at = serializers.DateTimeField(allow_null=True)
+    expected_turnaround_hours = serializers.IntegerField()
+    possible_duplicate = DuplicateOut(allow_null=True)
+    photos = PhotoOut(many=True)
+
+
+class EventOut(serializers.Serializer):
+    at = serializers.DateTimeField(source="created_at")
+    kind = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    close_reason = serializers.CharField()
+    note = serializers.CharField(source="public_note")
+
+
+class RequestPublicOut(serializers.Serializer):
+    """What anybody may see of a request: no reporter, no contact data, no internal notes."""
+
+    service_request_id = serializers.CharField(source="public_id")
+    service_code = serializers.CharField(source="service_type.service_code")
+    service_name = serializers.SerializerMethodField()
+    agency_responsible = serializers.CharField(source="service_type.department.name")
+    status = serializers.CharField()
+    open311_status = serializers.SerializerMethodField()
+    close_reason = serializers.CharField()
+    description = serializers.CharField()
+    address = serializers.CharField()
+    lat = serializers.SerializerMethodField()
+    long = serializers.SerializerMethodField()
+    requested_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    expected_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    duplicate_of = serializers.SerializerMethodField()
+    photos = PhotoOut(many=True)
+    events = EventOut(many=True, source="public_event_list")
+
+    def get_service_name(self, obj: ServiceRequest) -> str:
+        return obj.service_type.localized_name(self.context.get("language"))
+
+    def get_open311_status(self, obj: ServiceRequest) -> str:
+        return "open" if obj.is_open else "closed"
+
+    def _coord(self, obj: ServiceRequest, index: int) -> float | None:
+        if obj.location is None:
+            return None
+        value = float(obj.location.coords[index])
+        # Sensitive services (e.g. rodents at a home) show an area, not a house: ~100 m.
+        return round(value, 3) if obj.service_type.sensitive_location else value
+
+    def get_lat(self, obj: ServiceRequest) -> float | None:
+        return self._coord(obj, 1)
+
+    def get_long(self, obj: ServiceRequest) -> float | None:
+        return self._coord(obj, 0)
+
+    def get_duplicate_of(self, obj: ServiceRequest) -> str | None:
+        return obj.duplicate_of.public_id if obj.duplicate_of_id else None  # type: ignore[union-attr]
