@@ -125,7 +125,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "photos-process-pending": {
+        "task": "backend.photos.tasks.photos_process_pending",
+        "schedule": 300.0,
+    },
+}
 
 # --- Auth
 AUTH_PASSWORD_VALIDATORS = [
@@ -148,8 +153,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(VAR_DIR / "private" / "uploads")))
+_default_media = VAR_DIR / ("test-media" if ENVIRONMENT == "test" else "media")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(_default_media)))
+PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(MEDIA_ROOT.parent / (MEDIA_ROOT.name + "-private"))))
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 
 # --- Photo limits

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make run: set up, load the demo, then run every process in the foreground with one log.
+# Ctrl-C stops all of it, PostgreSQL and Redis included; data stays in .var/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+PY=.venv/bin/python
+
+bash backend/scripts/services.sh start >/dev/null
+trap 'bash backend/scripts/services.sh stop' EXIT
+step "migrating the database"
+$PY manage.py migrate --noinput -v 0
+$PY manage.py catalog_load
+step "loading the demo data"
+$PY manage.py demo_load
+$PY manage.py collectstatic --noinput -v 0
+cat <<'MSG'
+
+  city311 is starting on  http://127.0.0.1:8000/
+    admin                  http://127.0.0.1:8000/admin/      (admin / admin-dev-password)
+    API docs               http://127.0.0.1:8000/api/docs/
+    catalog                curl http://127.0.0.1:8000/mobile/v1/services
+  Demo users (development passwords, see README): admin, supervisor, crew, resident
+  Ctrl-C stops everything; data stays in .var/ for the next run.
+
+MSG
+.venv/bin/honcho -f Procfile start

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make test: the same set-up as make run without demo data, then ruff, mypy and pytest
+# against the real PostGIS and Redis. Stops the services afterwards if it started them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+state=$(bash backend/scripts/services.sh start)
+if [ "$state" = started ]; then
+  trap 'bash backend/scripts/services.sh stop' EXIT
+fi
+step "migrating the database"
+.venv/bin/python manage.py migrate --noinput -v 0
+.venv/bin/python manage.py catalog_load
+step "ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+step "mypy"
+.venv/bin/mypy .
+step "pytest"
+.venv/bin/pytest "$@"

@@ -1,0 +1,80 @@
+"""Shared fixtures. Tests run against the real PostGIS database and Redis of the checkout
+(``make test`` starts them); nothing of the ORM is mocked."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from PIL import Image
+from rest_framework.test import APIClient
+
+from backend.catalog.models import ServiceType
+from backend.catalog.services import catalog_load_file
+
+# A point in Boston (lat, long) used as the default location.
+BOSTON = (42.3601, -71.0589)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        catalog_load_file()
+
+
+@pytest.fixture
+def catalog(db: None) -> None:
+    """The default catalog (reloaded when a transactional test emptied the tables)."""
+    if not ServiceType.objects.exists():
+        catalog_load_file()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _media_dirs(tmp_path: Any, settings: Any) -> Iterator[None]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_UPLOAD_ROOT = tmp_path / "private"
+    yield
+
+
+def jpeg_bytes(
+    size: tuple[int, int] = (800, 600),
+    color: tuple[int, int, int] = (200, 30, 30),
+    exif: Image.Exif | None = None,
+    quality: int = 90,
+) -> bytes:
+    out = io.BytesIO()
+    img = Image.new("RGB", size, color)
+    kwargs: dict[str, Any] = {"quality": quality}
+    if exif is not None:
+        kwargs["exif"] = exif
+    img.save(out, "JPEG", **kwargs)
+    return out.getvalue()
+
+
+def png_bytes(size: tuple[int, int] = (300, 200), mode: str = "RGBA") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, (10, 200, 10, 128) if mode == "RGBA" else (10, 200, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+def pothole_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "service_code": "pothole",
+        "lat": BOSTON[0],
+        "long": BOSTON[1],
+        "description": "Deep hole in the right lane",
+        "attributes": {"size": "large"},
+    }
+    payload.update(overrides)
+    return payload
+
+
+__all__ = ["BOSTON", "jpeg_bytes", "png_bytes", "pothole_payload", "settings"]
