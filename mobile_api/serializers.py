@@ -24,7 +24,7 @@ class AttributeValueOut(serializers.Serializer):
 class AttributeOut(serializers.Serializer):
     code = serializers.CharField()
     datatype = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     order = serializers.IntegerField()
     description = serializers.SerializerMethodField()
     values = serializers.SerializerMethodField()
@@ -36,7 +36,10 @@ class AttributeOut(serializers.Serializer):
     def get_values(self, obj: ServiceAttribute) -> list[dict[str, str]]:
         lang = self.context.get("language") or "en"
         return [
-            {"key": v["key"], "name": (v.get("name_i18n") or {}).get(lang) or v.get("name", v["key"])}
+            {
+                "key": v["key"],
+                "name": (v.get("name_i18n") or {}).get(lang) or v.get("name", v["key"]),
+            }
             for v in obj.values
         ]
 

@@ -31,7 +31,10 @@ ERROR_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
     },
 }
 
@@ -109,7 +112,11 @@ class RequestCreateView(APIView):
         for index, upload in enumerate(files[: settings.PHOTO_MAX_PER_REQUEST + 1]):
             if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
                 return error_response(
-                    {"photos": [f"Photo {index + 1} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."]},
+                    {
+                        "photos": [
+                            f"Photo {index + 1} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."
+                        ]
+                    },
                     status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 )
             photos.append(PhotoUpload(data=upload.read(), field="photos"))

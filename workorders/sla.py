@@ -8,7 +8,7 @@ opening hours and public holidays data per department.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 OPENING = time(8, 0)
@@ -22,7 +22,8 @@ def due_at_compute(
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     if not business_hours:
-        return start + timedelta(hours=hours)
+        # Elapsed time: add in UTC (adding to a local time would add wall-clock hours).
+        return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(start.tzinfo)
     zone = ZoneInfo(time_zone)
     remaining = timedelta(hours=hours)
     local = start.astimezone(zone)
@@ -36,7 +37,7 @@ def due_at_compute(
             if begin < closes:
                 available = closes - begin
                 if remaining <= available:
-                    return (begin + remaining).astimezone(start.tzinfo)
+                    return (begin.astimezone(UTC) + remaining).astimezone(start.tzinfo)
                 remaining -= available
         day += timedelta(days=1)
         cursor = datetime.combine(day, time(0, 0), tzinfo=zone)

@@ -54,7 +54,9 @@ def catalog_load(*, data: dict[str, Any], update: bool = False) -> LoadReport:
         departments: dict[str, Department] = {}
         for row in data["departments"]:
             values = {k: row[k] for k in ("name", "contact_email", "time_zone") if k in row}
-            department, created = Department.objects.get_or_create(code=row["code"], defaults=values)
+            department, created = Department.objects.get_or_create(
+                code=row["code"], defaults=values
+            )
             if not created and update:
                 Department.objects.filter(pk=department.pk).update(**values)
             report.departments_created += created

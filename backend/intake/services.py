@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
@@ -34,7 +35,12 @@ from backend.intake.validation import (
     text_check,
 )
 from backend.photos.processing import PhotoRejected
-from backend.photos.services import CheckedUpload, photo_attach, photo_process_enqueue, photo_upload_check
+from backend.photos.services import (
+    CheckedUpload,
+    photo_attach,
+    photo_process_enqueue,
+    photo_upload_check,
+)
 from backend.service_requests.models import (
     OPEN_STATUSES,
     Channel,
@@ -115,12 +121,10 @@ def duplicate_find(
     nearest = candidates.annotate(distance=Distance("location", point)).order_by("distance").first()
     if nearest is None:
         return None, None
-    return nearest, float(nearest.distance.m)  # type: ignore[attr-defined]
+    return nearest, float(nearest.distance.m)
 
 
-def _replay(
-    existing: ServiceRequest, fingerprint: str
-) -> IntakeResult:
+def _replay(existing: ServiceRequest, fingerprint: str) -> IntakeResult:
     if existing.idempotency_fingerprint != fingerprint:
         raise IdempotencyConflict(existing)
     duplicate, distance = (None, None)
@@ -136,7 +140,7 @@ def _replay(
         replayed=True,
         possible_duplicate=duplicate,
         duplicate_distance_m=distance,
-        photo_ids=list(existing.photos.values_list("pk", flat=True)),  # type: ignore[attr-defined]
+        photo_ids=list(existing.photos.values_list("pk", flat=True)),
     )
 
 
@@ -195,7 +199,7 @@ def service_request_submit(
     if errors:
         raise IntakeError(errors, status=status)
 
-    user = reporter if isinstance(reporter, AbstractBaseUser) else None
+    user = reporter if isinstance(reporter, UserModel) else None
     fingerprint = ""
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -260,7 +264,7 @@ def _create(
     description: str,
     attributes: dict[str, Any],
     language: str,
-    reporter: AbstractBaseUser | None,
+    reporter: UserModel | None,
     contact_name: str,
     contact_email: str,
     contact_phone: str,

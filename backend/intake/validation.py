@@ -45,10 +45,10 @@ def location_check(
         add_error(errors, "long", "long must be between -180 and 180.")
         return None
     point = Point(long_f, lat_f, srid=4326)
-    if service_type is not None and service_type.service_area is not None:
-        if not service_type.service_area.covers(point):
-            add_error(errors, "lat", "This location is outside the area this service covers.")
-            return None
+    area = service_type.service_area if service_type is not None else None
+    if area is not None and not area.covers(point):
+        add_error(errors, "lat", "This location is outside the area this service covers.")
+        return None
     return point
 
 
@@ -92,9 +92,7 @@ def _attribute_value(attribute: ServiceAttribute, value: Any) -> tuple[Any, str 
     return sorted(set(items), key=keys.index), None
 
 
-def attributes_check(
-    *, service_type: ServiceType, answers: Any, errors: Errors
-) -> dict[str, Any]:
+def attributes_check(*, service_type: ServiceType, answers: Any, errors: Errors) -> dict[str, Any]:
     if answers is None:
         answers = {}
     if not isinstance(answers, dict):
@@ -104,7 +102,9 @@ def attributes_check(
     cleaned: dict[str, Any] = {}
     for code in answers:
         if code not in definitions:
-            add_error(errors, f"attribute[{code}]", f"{service_type.service_code} has no such attribute.")
+            add_error(
+                errors, f"attribute[{code}]", f"{service_type.service_code} has no such attribute."
+            )
     for code, attribute in definitions.items():
         if not attribute.variable:
             continue

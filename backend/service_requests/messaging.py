@@ -14,7 +14,9 @@ def receipt_send(*, service_request_id: int) -> bool:
     """E-mails the reporter the request id and the expected date. True if it sent now."""
     with transaction.atomic():
         service_request = (
-            ServiceRequest.objects.select_related("service_type").filter(pk=service_request_id).first()
+            ServiceRequest.objects.select_related("service_type")
+            .filter(pk=service_request_id)
+            .first()
         )
         if service_request is None or not service_request.contact_email:
             return False

@@ -73,8 +73,11 @@ class ServiceRequest(models.Model):
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )
-    # A retried submission with the same key returns the first answer (per channel).
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    # A retried submission with the same key returns the first answer (per channel). NULL, not
+    # "", when absent: the partial unique constraint covers only requests that carry a key.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=128, null=True, blank=True, editable=False
+    )
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,8 +47,8 @@ TRANSITIONS: dict[str, Transition] = {
 User = AbstractBaseUser | AnonymousUser | None
 
 
-def _actor(user: User) -> AbstractBaseUser | None:
-    return user if isinstance(user, AbstractBaseUser) else None
+def _actor(user: User) -> UserModel | None:
+    return user if isinstance(user, UserModel) else None
 
 
 def service_request_event_create(
