@@ -1,0 +1,257 @@
+"""The container set-up (docker/) and the settings' production guard, checked without a
+Docker engine: the compose file is parsed and compared with the Procfile, and the settings
+are imported in a fresh interpreter with production environments."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker" / "compose.yaml"
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+PROCFILE = ROOT / "Procfile"
+ENV_EXAMPLE = ROOT / ".env.example"
+SETTINGS_FILE = ROOT / "backend" / "settings.py"
+
+APP_SERVICES = ("web", "worker", "beat")
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+
+
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def services() -> dict[str, dict[str, Any]]:
+    found = compose()["services"]
+    assert isinstance(found, dict)
+    return found
+
+
+def procfile() -> dict[str, str]:
+    processes = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def signature(command: str | list[str]) -> tuple[str, ...]:
+    """The program (without its directory) and the arguments before the first --option:
+    `uvicorn backend.asgi:application`, `celery -A backend worker`."""
+    args = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    head = [Path(args[0]).name]
+    for arg in args[1:]:
+        if arg.startswith("--"):
+            break
+        head.append(arg)
+    return tuple(head)
+
+
+def one_shot_services() -> set[str]:
+    """Services others wait for to finish (the migrate job): not long-running."""
+    return {
+        name
+        for service in services().values()
+        for name, dependency in (service.get("depends_on") or {}).items()
+        if isinstance(dependency, dict)
+        and dependency.get("condition") == "service_completed_successfully"
+    }
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + line).partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return instructions
+
+
+def test_procfile_lists_the_three_processes() -> None:
+    assert set(procfile()) == {"web", "worker", "beat"}
+
+
+@pytest.mark.parametrize("process", sorted(procfile()))
+def test_compose_runs_every_procfile_process(process: str) -> None:
+    wanted = signature(procfile()[process])
+    running = {
+        name: signature(service["command"])
+        for name, service in services().items()
+        if "command" in service
+    }
+    assert wanted in running.values(), f"no compose service runs {' '.join(wanted)}: {running}"
+
+
+def test_compose_has_the_production_services() -> None:
+    assert {"postgis", "redis", "migrate", *APP_SERVICES} <= set(services())
+    assert services()["postgis"]["image"].startswith("postgis/postgis:15-")
+    assert services()["redis"]["image"].startswith("redis:7")
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    one_shot = one_shot_services()
+    assert one_shot == {"migrate"}
+    for name, service in services().items():
+        if name in one_shot:
+            continue
+        check = service.get("healthcheck") or {}
+        assert not check.get("disable"), name
+        assert check.get("test"), f"{name} has no healthcheck"
+
+
+def test_web_healthcheck_asks_healthz() -> None:
+    check = services()["web"]["healthcheck"]["test"]
+    assert "/healthz" in " ".join(check)
+
+
+def test_app_services_wait_for_healthy_databases_and_migrations() -> None:
+    for name in ("web", "worker"):
+        depends_on = services()[name]["depends_on"]
+        assert depends_on["postgis"]["condition"] == "service_healthy", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+    assert services()["beat"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    migrate = " ".join(services()["migrate"]["command"])
+    assert "manage.py migrate" in migrate
+    assert "manage.py catalog_load" in migrate
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_take_settings_from_the_environment(name: str) -> None:
+    service = services()[name]
+    assert service.get("env_file"), f"{name} reads no env_file"
+    env = environment(service)
+    assert env["CITY311_ENV"] == "production"
+    assert env["DEBUG"] in {"0", "false", "False"}
+    # The secret comes from the environment, never written into the file.
+    assert re.fullmatch(r"\$\{SECRET_KEY(:?[-?].*)?\}", env["SECRET_KEY"]), env["SECRET_KEY"]
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        credentials = re.match(r"^[a-z+]+://[^:/@]*:(?P<password>.*)@", env[key])
+        if credentials:
+            assert credentials["password"].startswith("${"), f"{key} of {name} holds a password"
+
+
+def test_web_and_worker_share_the_media_volume() -> None:
+    web, worker = services()["web"], services()["worker"]
+    assert set(web["volumes"]) & set(worker["volumes"]), "the worker writes photos web serves"
+    mounts = [volume.split(":")[1] for volume in web["volumes"]]
+    env = environment(web)
+    for key in ("MEDIA_ROOT", "PRIVATE_UPLOAD_ROOT"):
+        assert any(env[key].startswith(mount) for mount in mounts), key
+    assert "media" in compose()["volumes"]
+
+
+def test_postgres_password_is_not_in_the_compose_file() -> None:
+    password = services()["postgis"]["environment"]["POSTGRES_PASSWORD"]
+    assert password.startswith("${POSTGRES_PASSWORD")
+
+
+def test_compose_builds_the_image_from_the_repo_root() -> None:
+    for name in ("migrate", *APP_SERVICES):
+        build = services()[name]["build"]
+        assert build["context"] == ".."
+        assert build["dockerfile"] == "docker/Dockerfile"
+
+
+def test_dockerfile_uses_python_3_11_and_production_settings() -> None:
+    instructions = dockerfile_instructions()
+    stages = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
+    assert len(stages) >= 2, "multi-stage build"
+    assert all(image.startswith("python:3.11-slim") for image in stages), stages
+    env = " ".join(args for keyword, args in instructions if keyword == "ENV")
+    assert re.search(r"(^|\s)CITY311_ENV=production(\s|$)", env)
+    assert re.search(r"(^|\s)DEBUG=0(\s|$)", env)
+    assert "SECRET_KEY" not in env, "no secret in the image's environment"
+    users = [args for keyword, args in instructions if keyword == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    cmd = [args for keyword, args in instructions if keyword == "CMD"][-1]
+    assert signature(json.loads(cmd)) == signature(procfile()["web"])
+    assert any("collectstatic" in args for keyword, args in instructions if keyword == "RUN")
+
+
+def test_env_example_documents_every_setting() -> None:
+    read = set(
+        re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", SETTINGS_FILE.read_text())
+    )
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS"} <= read
+    documented = set(re.findall(r"^#? ?([A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    assert read - documented == set(), "settings missing from .env.example"
+
+
+def start_django(**env: str) -> subprocess.CompletedProcess[str]:
+    """Imports the settings and sets Django up in a fresh interpreter."""
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
+    clean.update(DJANGO_SETTINGS_MODULE="backend.settings", **env)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "DEBUG": "0"}, "SECRET_KEY"),
+        ({"DEBUG": "0"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short-but-private", "DEBUG": "0"}, "SECRET_KEY"),
+        ({"SECRET_KEY": secrets.token_urlsafe(50), "DEBUG": "1"}, "DEBUG"),
+    ],
+    ids=["development-key", "no-key", "short-key", "debug-on"],
+)
+def test_production_refuses_to_start_unsafe(env: dict[str, str], named: str) -> None:
+    result = start_django(CITY311_ENV="production", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr.strip().splitlines()[-1]
+
+
+def test_production_starts_with_a_private_key() -> None:
+    result = start_django(CITY311_ENV="production", SECRET_KEY=secrets.token_urlsafe(50), DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_installed_celery_lets_beat_answer_pings() -> None:
+    """The beat healthcheck pings beat; that needs Celery 5.7's --enable-remote-control."""
+    from celery.bin.beat import beat
+
+    options = {option for param in beat.params for option in param.opts}
+    assert "--enable-remote-control" in options
