@@ -137,3 +137,23 @@ def test_the_supervisor_can_work_in_the_admin() -> None:
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == len(DEMO_REQUESTS)
     assert phone.status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_status_changes_are_spread_over_time(catalog: None) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backend.service_requests.demo import demo_load
+    from backend.service_requests.models import ServiceRequestEvent
+
+    demo_load()
+    changes = ServiceRequestEvent.objects.filter(kind="status_changed")
+    assert changes.exists()
+    for event in changes.select_related("service_request"):
+        assert event.created_at > event.service_request.requested_at
+        assert event.created_at <= timezone.now()
+    # Most stories happened in the past, not all at load time.
+    recent = changes.filter(created_at__gt=timezone.now() - timedelta(minutes=5))
+    assert recent.count() < changes.count() / 2

@@ -369,7 +369,11 @@ def _demo_requests(*, users: dict[str, AbstractUser], now: datetime, report: Dem
             report.requests_created += 1
             original = filed[spec.duplicate_of] if spec.duplicate_of is not None else None
             service_request = _demo_story(
-                service_request=service_request, plan=spec.plan, original=original, users=users
+                service_request=service_request,
+                plan=spec.plan,
+                original=original,
+                users=users,
+                now=now,
             )
         filed.append(service_request)
         report.statuses[service_request.status] += 1
@@ -383,23 +387,36 @@ def _demo_story(
     plan: str,
     original: ServiceRequest | None,
     users: dict[str, AbstractUser],
+    now: datetime,
 ) -> ServiceRequest:
     supervisor, crew = users["supervisor"], users["crew"]
     department = service_request.service_type.department.name
-    for step in PLANS[plan]:
+    steps = PLANS[plan]
+    # Spread the story between filing and now (at most 18 hours a step) so response times in
+    # the demo look like a city's, not like a script that ran in one second.
+    gap = min(timedelta(hours=18), (now - service_request.requested_at) / (len(steps) + 1))
+    for number, step in enumerate(steps, start=1):
+        at = service_request.requested_at + gap * number
         if step == "acknowledge":
             service_request = service_request_acknowledge(
                 service_request=service_request,
                 actor=supervisor,
                 public_note=NOTES["acknowledge"].format(department=department),
+                at=at,
             )
         elif step == "start":
             service_request = service_request_start(
-                service_request=service_request, actor=crew, public_note=NOTES["start"]
+                service_request=service_request,
+                actor=crew,
+                public_note=NOTES["start"],
+                at=at,
             )
         elif step == "reopen":
             service_request = service_request_reopen(
-                service_request=service_request, actor=supervisor, public_note=NOTES["reopen"]
+                service_request=service_request,
+                actor=supervisor,
+                public_note=NOTES["reopen"],
+                at=at,
             )
         else:
             reason = step.removeprefix("close:")
@@ -410,5 +427,6 @@ def _demo_story(
                 actor=crew if reason == CloseReason.RESOLVED else supervisor,
                 public_note=NOTES[reason].format(original=original.public_id if original else ""),
                 duplicate_of=original if is_duplicate else None,
+                at=at,
             )
     return service_request

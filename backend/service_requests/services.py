@@ -88,13 +88,14 @@ def _transition(
     internal_note: str,
     close_reason: str = "",
     duplicate_of: ServiceRequest | None = None,
+    at: datetime | None = None,
 ) -> ServiceRequest:
     rule = TRANSITIONS[action]
     with transaction.atomic():
         locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
         if locked.status not in rule.sources:
             raise IllegalTransition(action=action, current_status=locked.status)
-        now = timezone.now()
+        now = at or timezone.now()
         from_status = locked.status
         locked.status = rule.target
         locked.updated_at = now
@@ -133,6 +134,7 @@ def service_request_acknowledge(
     channel: str = "",
     public_note: str = "",
     internal_note: str = "",
+    at: datetime | None = None,
 ) -> ServiceRequest:
     return _transition(
         action="acknowledge",
@@ -141,6 +143,7 @@ def service_request_acknowledge(
         channel=channel,
         public_note=public_note,
         internal_note=internal_note,
+        at=at,
     )
 
 
@@ -151,6 +154,7 @@ def service_request_start(
     channel: str = "",
     public_note: str = "",
     internal_note: str = "",
+    at: datetime | None = None,
 ) -> ServiceRequest:
     return _transition(
         action="start",
@@ -159,6 +163,7 @@ def service_request_start(
         channel=channel,
         public_note=public_note,
         internal_note=internal_note,
+        at=at,
     )
 
 
@@ -171,6 +176,7 @@ def service_request_close(
     public_note: str = "",
     internal_note: str = "",
     duplicate_of: ServiceRequest | None = None,
+    at: datetime | None = None,
 ) -> ServiceRequest:
     if reason not in CloseReason.values:
         raise ValueError(f"Unknown close reason {reason!r}")
@@ -187,6 +193,7 @@ def service_request_close(
         internal_note=internal_note,
         close_reason=reason,
         duplicate_of=duplicate_of,
+        at=at,
     )
 
 
@@ -197,6 +204,7 @@ def service_request_reopen(
     channel: str = "",
     public_note: str = "",
     internal_note: str = "",
+    at: datetime | None = None,
 ) -> ServiceRequest:
     return _transition(
         action="reopen",
@@ -205,4 +213,5 @@ def service_request_reopen(
         channel=channel,
         public_note=public_note,
         internal_note=internal_note,
+        at=at,
     )
