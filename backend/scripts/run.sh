@@ -6,8 +6,12 @@ cd "$(dirname "$0")/../.."
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 PY=.venv/bin/python
 
-bash backend/scripts/services.sh start >/dev/null
-trap 'bash backend/scripts/services.sh stop' EXIT
+# Stop PostgreSQL and Redis on exit only if this run started them (a second checkout's
+# `make test` or an earlier shell may be using them).
+state=$(bash backend/scripts/services.sh start)
+if [ "$state" = started ]; then
+  trap 'bash backend/scripts/services.sh stop' EXIT
+fi
 step "migrating the database"
 $PY manage.py migrate --noinput -v 0
 $PY manage.py catalog_load

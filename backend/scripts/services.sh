@@ -53,7 +53,7 @@ CONF
     step "creating database city311 with PostGIS"
     as_pg "$PGBIN/createdb" -h "$RUNDIR" -p "$PG_PORT" -U city311 city311
   fi
-  as_pg "$PGBIN/psql" -q -h "$RUNDIR" -p "$PG_PORT" -U city311 -d city311 \
+  PGOPTIONS='-c client_min_messages=warning' as_pg "$PGBIN/psql" -q -h "$RUNDIR" -p "$PG_PORT" -U city311 -d city311 \
     -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   if ! redis_running; then
     step "starting Redis on 127.0.0.1:$REDIS_PORT"

@@ -20,6 +20,11 @@ if [ ! -x .venv/bin/python ]; then
   step "creating the virtualenv .venv ($($PYTHON --version))"
   "$PYTHON" -m venv .venv
 fi
-step "installing Python packages from pyproject.toml"
-.venv/bin/pip install -q --disable-pip-version-check -U pip setuptools wheel
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+step "installing Python packages from pyproject.toml (log: .var/log/pip.log)"
+mkdir -p .var/log
+if ! { .venv/bin/pip install --disable-pip-version-check -U pip setuptools wheel &&
+       .venv/bin/pip install --disable-pip-version-check -e '.[dev]'; } >.var/log/pip.log 2>&1; then
+  tail -n 30 .var/log/pip.log >&2
+  echo "pip failed; the whole log is in .var/log/pip.log" >&2
+  exit 1
+fi
