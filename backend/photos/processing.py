@@ -1,21 +1,55 @@
 """Pure image work with Pillow: checking an upload, and rendering what is stored.
 
 Uploads are recognised by their content, never by their name: JPEG, PNG and WebP only.
-Stored images carry no metadata at all (EXIF, XMP, ICC comments...): residents' homes and
+Stored images carry no metadata at all (EXIF, XMP, ICC, comments): residents' homes and
 faces travel in EXIF. The capture time and GPS position are read out first and returned so
-the caller can keep them privately.
+the caller can keep them privately; an embedded colour profile is applied (to sRGB) before
+it is dropped, so colours stay right.
+
+Speed: a phone JPEG is decoded by libjpeg straight at 1/2, 1/4 or 1/8 scale (draft mode),
+resized in its own orientation and only then turned upright, and the thumbnail is made from
+the display image, not from the original.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import math
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
+logger = logging.getLogger(__name__)
+
+# Accepted formats and the extension their raw upload is kept under.
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# Pillow's plugins to try: no other decoder ever sees an upload (no GIF, TIFF, BMP, PDF...).
+_PLUGINS = ("JPEG", "PNG", "WEBP")
+# A JPEG APP1 segment holds at most 64 KiB, so no camera writes more EXIF than that. More
+# (several APP1 segments, a PNG eXIf or WebP EXIF chunk of megabytes) is an attack on the
+# parser, refused at upload.
+EXIF_MAX_BYTES = 64 * 1024
+DISPLAY_QUALITY = 85
+THUMBNAIL_QUALITY = 80
+# Resize in two steps (integer reduce, then Lanczos) when shrinking by this factor or more.
+REDUCING_GAP = 2.0
+
+_SRGB = ImageCms.createProfile("sRGB")
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_TIME = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"^\s*([+-])(\d{2}):(\d{2})\s*$")
 
 
 class PhotoRejected(Exception):
@@ -29,9 +63,16 @@ class PhotoRejected(Exception):
 
 @dataclass(frozen=True)
 class UploadInfo:
-    format: str
+    format: str  # a key of ACCEPTED_FORMATS
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class ExifData:
+    taken_at: datetime | None
+    gps: tuple[float, float] | None  # (longitude, latitude)
+    orientation: int  # 1..8; 1 is upright
 
 
 @dataclass(frozen=True)
@@ -39,82 +80,144 @@ class Rendered:
     display_jpeg: bytes
     thumbnail_jpeg: bytes
     display_size: tuple[int, int]
+    thumbnail_size: tuple[int, int]
     taken_at: datetime | None
     gps: tuple[float, float] | None  # (longitude, latitude)
 
 
+def _format_of(img: Image.Image) -> str:
+    # Phones' multi-picture JPEGs (depth maps, previews) open as MPO: still a JPEG.
+    return "JPEG" if img.format == "MPO" else (img.format or "")
+
+
+def _megabytes(n: int, *, rounding: str) -> str:
+    # Rounded up for the photo's size, down for the limit: never "15 MB; the limit is 15 MB".
+    tenths = n * 10 / (1024 * 1024)
+    value = (math.ceil(tenths) if rounding == "up" else math.floor(tenths)) / 10
+    return f"{value:g}"
+
+
 def upload_inspect(data: bytes, *, max_bytes: int, max_pixels: int) -> UploadInfo:
-    """Checks an upload by content and decodes it (cheaply) to catch truncated files."""
+    """Checks an upload by content and decodes it (JPEG at 1/8 scale) to catch damaged files.
+
+    Raises ``PhotoRejected`` (400, or 413 when too large) and nothing else, whatever the bytes.
+    """
     if not data:
         raise PhotoRejected("The file is empty.")
     if len(data) > max_bytes:
         raise PhotoRejected(
-            f"The photo is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.",
+            f"The photo is {_megabytes(len(data), rounding='up')} MB; "
+            f"the limit is {_megabytes(max_bytes, rounding='down')} MB.",
             status=413,
         )
     try:
-        with Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS)) as img:
-            fmt = img.format or ""
+        with Image.open(io.BytesIO(data), formats=_PLUGINS) as img:
+            fmt = _format_of(img)
             width, height = img.size
+            if fmt not in ACCEPTED_FORMATS:
+                raise PhotoRejected("The file is not a JPEG, PNG or WebP image.")
             if width * height > max_pixels:
                 raise PhotoRejected(
                     f"The photo is {width}x{height} pixels; the limit is "
-                    f"{max_pixels / 1e6:.0f} megapixels."
+                    f"{max_pixels / 1e6:g} megapixels."
                 )
             if fmt == "JPEG":
                 # Decoding at 1/8 scale still reads every entropy-coded block.
                 img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             img.load()
+            # After load(): a PNG's eXIf chunk may follow the image data.
+            if len(img.info.get("exif") or b"") > EXIF_MAX_BYTES:
+                raise PhotoRejected("The photo's metadata (EXIF) is too large.")
     except PhotoRejected:
         raise
     except UnidentifiedImageError as exc:
         raise PhotoRejected("The file is not a JPEG, PNG or WebP image.") from exc
     except Image.DecompressionBombError as exc:
-        raise PhotoRejected("The photo has too many pixels.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise PhotoRejected(
+            f"The photo has too many pixels; the limit is {max_pixels / 1e6:g} megapixels."
+        ) from exc
+    except Exception as exc:
+        # Pillow's decoders answer hostile bytes with many exception types (OSError,
+        # SyntaxError, ValueError, struct.error, EOFError, IndexError...) that vary between
+        # versions. Any of them means the upload cannot be read: the client's fault, a 400.
+        logger.info("upload refused as damaged: %r", exc)
         raise PhotoRejected("The image is damaged or truncated.") from exc
-    if fmt not in ACCEPTED_FORMATS:
-        raise PhotoRejected("The file is not a JPEG, PNG or WebP image.")
     return UploadInfo(format=fmt, width=width, height=height)
 
 
-def _to_degrees(value: object) -> float:
-    degrees, minutes, seconds = (float(part) for part in value)  # type: ignore[attr-defined]
-    return degrees + minutes / 60 + seconds / 3600
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ") if isinstance(value, str) else ""
 
 
-def exif_read(img: Image.Image, *, default_tz: str) -> tuple[datetime | None, tuple[float, float] | None]:
-    """Capture time (timezone-aware) and GPS (lon, lat) from EXIF, when present and sane."""
-    exif = img.getexif()
-    taken_at: datetime | None = None
-    gps: tuple[float, float] | None = None
-    sub = exif.get_ifd(ExifTags.IFD.Exif)
-    raw_time = sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
-    if isinstance(raw_time, str):
-        try:
-            naive = datetime.strptime(raw_time.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            offset = sub.get(ExifTags.Base.OffsetTimeOriginal)
-            if isinstance(offset, str) and len(offset.strip()) == 6:
-                taken_at = datetime.strptime(
-                    naive.strftime("%Y-%m-%d %H:%M:%S") + offset.strip(), "%Y-%m-%d %H:%M:%S%z"
-                )
-            else:
-                taken_at = naive.replace(tzinfo=ZoneInfo(default_tz))
-        except ValueError:
-            taken_at = None
-    gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
+def _exif_time(value: object, offset: object, *, default_tz: str) -> datetime | None:
+    match = _EXIF_TIME.match(_text(value))
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
-        lat = _to_degrees(gps_ifd[ExifTags.GPS.GPSLatitude])
-        lon = _to_degrees(gps_ifd[ExifTags.GPS.GPSLongitude])
-        if str(gps_ifd.get(ExifTags.GPS.GPSLatitudeRef, "N")).upper().startswith("S"):
-            lat = -lat
-        if str(gps_ifd.get(ExifTags.GPS.GPSLongitudeRef, "E")).upper().startswith("W"):
-            lon = -lon
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
-            gps = (lon, lat)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        gps = None
-    return taken_at, gps
+        naive = datetime(year, month, day, hour, minute, second)
+    except ValueError:  # 0000:00:00 00:00:00 and the like
+        return None
+    offset_match = _EXIF_OFFSET.match(_text(offset))
+    if offset_match is not None:
+        sign, hours, minutes = offset_match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta < timedelta(hours=15):
+            return naive.replace(tzinfo=timezone(-delta if sign == "-" else delta))
+    # No offset recorded: the camera's clock is taken to be in the city's time zone.
+    return naive.replace(tzinfo=ZoneInfo(default_tz))
+
+
+def _degrees(value: object) -> float | None:
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        return None
+    degrees, minutes, seconds = (float(part) for part in value)
+    result = degrees + minutes / 60 + seconds / 3600
+    return result if math.isfinite(result) else None
+
+
+def _gps(gps_ifd: dict[int, object]) -> tuple[float, float] | None:
+    lat = _degrees(gps_ifd.get(ExifTags.GPS.GPSLatitude))
+    lon = _degrees(gps_ifd.get(ExifTags.GPS.GPSLongitude))
+    if lat is None or lon is None:
+        return None
+    if _text(gps_ifd.get(ExifTags.GPS.GPSLatitudeRef)).upper().startswith("S"):
+        lat = -lat
+    if _text(gps_ifd.get(ExifTags.GPS.GPSLongitudeRef)).upper().startswith("W"):
+        lon = -lon
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None  # out of range, or the 0,0 some phones write without a fix
+    return lon, lat
+
+
+def exif_read(img: Image.Image, *, default_tz: str) -> ExifData:
+    """Capture time (timezone-aware), GPS (lon, lat) and orientation, when present and sane.
+
+    EXIF is untrusted input parsed by Pillow: a block it cannot parse counts as no EXIF,
+    never as a failure of the photo."""
+    try:
+        exif = img.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        taken_at = _exif_time(
+            sub.get(ExifTags.Base.DateTimeOriginal),
+            sub.get(ExifTags.Base.OffsetTimeOriginal),
+            default_tz=default_tz,
+        ) or _exif_time(
+            sub.get(ExifTags.Base.DateTimeDigitized),
+            sub.get(ExifTags.Base.OffsetTimeDigitized),
+            default_tz=default_tz,
+        )
+        # IFD0 DateTime is when the file was last changed, not when it was taken: unused.
+        gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except Exception as exc:  # see upload_inspect: Pillow's parsers raise many types
+        logger.info("unreadable EXIF ignored: %r", exc)
+        return ExifData(taken_at=None, gps=None, orientation=1)
+    if not isinstance(orientation, int) or orientation not in range(1, 9):
+        orientation = 1
+    return ExifData(taken_at=taken_at, gps=gps, orientation=orientation)
 
 
 def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
@@ -123,49 +226,73 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
+def _shrink(img: Image.Image, box: int) -> Image.Image:
+    if max(img.size) <= box:
+        return img
+    return img.resize(_fit(img.size, box), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+
+
 def _flatten(img: Image.Image) -> Image.Image:
-    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+    """RGB, L or CMYK pixels: transparency composed on white, 16-bit scaled to 8-bit."""
+    if img.has_transparency_data:
         rgba = img.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    return img.convert("RGB") if img.mode != "RGB" else img
+    if img.mode in ("RGB", "L", "CMYK"):
+        return img
+    if img.mode.startswith(("I", "F")):  # 16-bit greyscale PNG: 0..65535
+        return img.convert("I").point(lambda v: v * (1 / 257)).convert("L")
+    return img.convert("RGB")
 
 
-def _jpeg(img: Image.Image, quality: int) -> bytes:
+def _to_srgb(img: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    if icc_profile:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            converted = ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+            logger.info("colour profile ignored: %r", exc)
+        else:
+            if converted is not None:
+                return converted
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def _jpeg(img: Image.Image, *, quality: int) -> bytes:
+    # Only pixels are written: no exif=, icc_profile= or comment=, and the info dict (which
+    # JPEG saving reads the comment from) is emptied.
+    img.info = {}
     out = io.BytesIO()
-    # A fresh image with no info dict: no EXIF, XMP, ICC or comments are written.
-    img.save(out, "JPEG", quality=quality, optimize=False, progressive=False)
+    img.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
-def photo_render(
-    data: bytes, *, display_px: int, thumbnail_px: int, default_tz: str
-) -> Rendered:
+def photo_render(data: bytes, *, display_px: int, thumbnail_px: int, default_tz: str) -> Rendered:
     """Display size and thumbnail, upright and stripped of metadata, plus private EXIF."""
-    with Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS)) as img:
-        taken_at, gps = exif_read(img, default_tz=default_tz)
-        orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
-        # The display box in the file's own (unrotated) orientation.
-        target = _fit(img.size, display_px)
-        if img.format == "JPEG":
-            # Draft mode lets libjpeg decode straight to 1/2, 1/4 or 1/8 scale.
-            img.draft("RGB", target)
+    with Image.open(io.BytesIO(data), formats=_PLUGINS) as img:
+        exif = exif_read(img, default_tz=default_tz)
+        icc_profile = img.info.get("icc_profile")
+        if _format_of(img) == "JPEG":
+            # libjpeg decodes straight to 1/2, 1/4 or 1/8 scale, never below the display
+            # box (in the file's own orientation: turning does not change the long side).
+            img.draft("RGB", _fit(img.size, display_px))
         img.load()
-        upright = ImageOps.exif_transpose(img) if orientation != 1 else img
-        rgb = _flatten(upright)
-        display = rgb.resize(
-            _fit(rgb.size, display_px), Image.Resampling.LANCZOS, reducing_gap=2.0
-        ) if max(rgb.size) > display_px else rgb.copy()
-        display.info.clear()
-        thumb = display.resize(
-            _fit(display.size, thumbnail_px), Image.Resampling.LANCZOS, reducing_gap=2.0
-        ) if max(display.size) > thumbnail_px else display.copy()
-        thumb.info.clear()
-        return Rendered(
-            display_jpeg=_jpeg(display, 85),
-            thumbnail_jpeg=_jpeg(thumb, 80),
-            display_size=display.size,
-            taken_at=taken_at,
-            gps=gps,
-        )
+        # Shrink first, then colour-convert and turn the (much smaller) display image.
+        display = _to_srgb(_shrink(_flatten(img), display_px), icc_profile)
+        transpose = _ORIENTATION_TRANSPOSE.get(exif.orientation)
+        if transpose is not None:
+            display = display.transpose(transpose)
+        elif display is img:
+            display = img.copy()  # the file's image is unusable once closed
+        thumbnail = _shrink(display, thumbnail_px)
+        if thumbnail is display:
+            thumbnail = display.copy()
+    return Rendered(
+        display_jpeg=_jpeg(display, quality=DISPLAY_QUALITY),
+        thumbnail_jpeg=_jpeg(thumbnail, quality=THUMBNAIL_QUALITY),
+        display_size=display.size,
+        thumbnail_size=thumbnail.size,
+        taken_at=exif.taken_at,
+        gps=exif.gps,
+    )

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.photos.processing import (
     ACCEPTED_FORMATS,
-    PhotoRejected,
     UploadInfo,
     photo_render,
     upload_inspect,
@@ -43,9 +47,24 @@ def photo_upload_check(*, data: bytes) -> CheckedUpload:
     return CheckedUpload(data=data, info=info, content_hash=hashlib.sha256(data).hexdigest())
 
 
-def _raw_path(upload: CheckedUpload) -> Path:
-    ext = ACCEPTED_FORMATS[upload.info.format]
-    return Path(settings.PRIVATE_UPLOAD_ROOT) / upload.content_hash[:2] / f"{upload.content_hash}.{ext}"
+def _private_path(relative: str) -> Path:
+    return Path(settings.PRIVATE_UPLOAD_ROOT) / relative
+
+
+def _raw_file_write(path: Path, data: bytes) -> None:
+    """Writes atomically under a unique temporary name: concurrent writers never collide and
+    a reader never sees half a file. Owner-only permissions (mkstemp): raw uploads still
+    carry their EXIF."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def photo_attach(
@@ -53,29 +72,41 @@ def photo_attach(
 ) -> tuple[Photo, bool]:
     """Attaches a checked upload; the same bytes twice on one request are one photo.
 
-    The raw file waits in the private upload folder; processing is enqueued by the caller
-    after its transaction commits (``photo_process_enqueue``)."""
+    The raw file waits in the private upload folder, one file per photo; processing is
+    enqueued by the caller after its transaction commits (``photo_process_enqueue``).
+    Returns the photo and whether it was created."""
+    if kind not in PhotoKind.values:
+        raise ValueError(f"Unknown photo kind {kind!r}")
     existing = Photo.objects.filter(
         service_request=service_request, content_hash=upload.content_hash
     ).first()
     if existing is not None:
         return existing, False
-    path = _raw_path(upload)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(upload.data)
-        tmp.replace(path)
-    photo = Photo.objects.create(
-        service_request=service_request,
-        kind=kind,
-        content_hash=upload.content_hash,
-        source_format=upload.info.format,
-        width=upload.info.width,
-        height=upload.info.height,
-        byte_size=len(upload.data),
-        raw_path=str(path.relative_to(settings.PRIVATE_UPLOAD_ROOT)),
-    )
+    ext = ACCEPTED_FORMATS[upload.info.format]
+    digest = upload.content_hash
+    relative = f"{digest[:2]}/{digest}-{service_request.pk}.{ext}"
+    _raw_file_write(_private_path(relative), upload.data)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                service_request=service_request,
+                kind=kind,
+                content_hash=digest,
+                source_format=upload.info.format,
+                width=upload.info.width,
+                height=upload.info.height,
+                byte_size=len(upload.data),
+                raw_path=relative,
+            )
+    except IntegrityError:
+        # A concurrent attach of the same bytes to the same request won the race. Its raw
+        # file has the same name; if it was processed already, ours is an orphan.
+        winner = Photo.objects.get(
+            service_request=service_request, content_hash=upload.content_hash
+        )
+        if winner.state != ProcessingState.PENDING:
+            _private_path(relative).unlink(missing_ok=True)
+        return winner, False
     return photo, True
 
 
@@ -85,11 +116,29 @@ def photo_process_enqueue(*, photo_ids: list[int]) -> None:
     from backend.photos.tasks import photo_process
 
     for photo_id in photo_ids:
-        transaction.on_commit(lambda pid=photo_id: photo_process.delay(pid), robust=True)
+        transaction.on_commit(partial(photo_process.delay, photo_id), robust=True)
+
+
+def _failure_reason(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(text)[:300]
+
+
+def _photo_fail(photo: Photo, *, reason: str) -> None:
+    photo.state = ProcessingState.FAILED
+    photo.failure_reason = reason[:300]
+    photo.processed_at = timezone.now()
+    photo.save(update_fields=["state", "failure_reason", "processed_at"])
 
 
 def photo_process(*, photo_id: int) -> Photo | None:
-    """Renders the stored variants once; a second run for a processed photo does nothing."""
+    """Renders the stored variants of a pending photo, once.
+
+    Returns the photo (``ready``, or ``failed`` with a reason), or ``None`` when there was
+    nothing to do: unknown, already processed, or being processed by another worker right
+    now. The raw upload is deleted once the photo is ready; a failed photo keeps it, so that
+    it can be looked at and processed again. An error reading the raw file (other than its
+    absence) is raised: the photo stays pending and the periodic sweep retries it."""
     with transaction.atomic():
         photo = (
             Photo.objects.select_for_update(skip_locked=True)
@@ -98,34 +147,45 @@ def photo_process(*, photo_id: int) -> Photo | None:
         )
         if photo is None:
             return None
-        raw = Path(settings.PRIVATE_UPLOAD_ROOT) / photo.raw_path
+        raw = _private_path(photo.raw_path)
+        if not photo.raw_path or not raw.is_file():
+            logger.warning("photo %s has no raw upload at %r", photo.pk, photo.raw_path)
+            _photo_fail(photo, reason="The uploaded file is missing.")
+            return photo
+        data = raw.read_bytes()
         try:
-            data = raw.read_bytes()
             rendered = photo_render(
                 data,
                 display_px=settings.PHOTO_DISPLAY_MAX_PX,
                 thumbnail_px=settings.PHOTO_THUMBNAIL_MAX_PX,
                 default_tz=settings.TIME_ZONE,
             )
-        except (OSError, PhotoRejected, ValueError, SyntaxError) as exc:
-            logger.warning("photo %s could not be processed: %s", photo.pk, exc)
-            photo.state = ProcessingState.FAILED
-            photo.failure_reason = str(exc)[:300]
-            photo.save(update_fields=["state", "failure_reason"])
+        except Exception as exc:
+            # The upload passed the checks when it came in, so this is a file Pillow can
+            # only partly decode (or a bug of ours). Whatever the exception type, the photo
+            # gets a final state with its reason, not a task failing and swept up forever.
+            logger.warning("photo %s could not be processed: %r", photo.pk, exc)
+            _photo_fail(photo, reason=_failure_reason(exc))
             return photo
-        stem = photo.content_hash[:16]
+        # A random name: the public URL reveals nothing of the upload and cannot be guessed.
+        stem = get_random_string(20, "abcdefghijklmnopqrstuvwxyz0123456789")
         photo.display.save(f"{stem}.jpg", ContentFile(rendered.display_jpeg), save=False)
         photo.thumbnail.save(f"{stem}.jpg", ContentFile(rendered.thumbnail_jpeg), save=False)
         photo.exif_taken_at = rendered.taken_at
         photo.exif_location = Point(*rendered.gps, srid=4326) if rendered.gps else None
         photo.state = ProcessingState.READY
+        photo.failure_reason = ""
         photo.processed_at = timezone.now()
         photo.save(
             update_fields=[
-                "display", "thumbnail", "exif_taken_at", "exif_location", "state", "processed_at"
+                "display",
+                "thumbnail",
+                "exif_taken_at",
+                "exif_location",
+                "state",
+                "failure_reason",
+                "processed_at",
             ]
         )
-        shared = Photo.objects.filter(raw_path=photo.raw_path, state=ProcessingState.PENDING)
-        if not shared.exclude(pk=photo.pk).exists():
-            transaction.on_commit(lambda: raw.unlink(missing_ok=True))
+        transaction.on_commit(lambda: raw.unlink(missing_ok=True))
     return photo
