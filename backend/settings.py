@@ -91,7 +91,10 @@ WSGI_APPLICATION = "backend.wsgi.application"
 # --- Database: PostGIS through psycopg 3 and its connection pool. Persistent connections
 # break under ASGI (each request runs in its own thread), so CONN_MAX_AGE stays 0 and the
 # pool does the reuse.
-DATABASE_URL = env_str("DATABASE_URL", "postgis://city311:city311@127.0.0.1:54329/city311")
+# The private cluster of `make run`/`make test` (backend/scripts/services.sh) by default.
+PG_PORT = env_int("CITY311_PG_PORT", 54329, minimum=1)
+REDIS_PORT = env_int("CITY311_REDIS_PORT", 63799, minimum=1)
+DATABASE_URL = env_str("DATABASE_URL", f"postgis://city311:city311@127.0.0.1:{PG_PORT}/city311")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):
     _db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
@@ -109,7 +112,10 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Channels, Celery
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:63799/0")
+# Tests use Redis database 1 so they never feed the tasks of a running `make run`.
+REDIS_URL = env_str(
+    "REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/{1 if ENVIRONMENT == 'test' else 0}"
+)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
