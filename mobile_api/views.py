@@ -57,7 +57,11 @@ class ServiceListView(APIView):
 
 def _created_body(result: IntakeResult, request: Request) -> dict[str, Any]:
     sr = result.service_request
-    photos = Photo.objects.filter(service_request=sr).order_by("created_at", "id")
+    photos = (
+        Photo.objects.filter(service_request=sr).order_by("created_at", "id")
+        if result.photo_ids or result.replayed
+        else Photo.objects.none()
+    )
     duplicate = None
     if result.possible_duplicate is not None:
         duplicate = {

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.gis import admin
 
 from backend.catalog.models import LANGUAGES, Department, ServiceAttribute, ServiceType
+from backend.catalog.selectors import service_type_cache_clear
 
 I18N_HELP = 'Translations by language, e.g. {"es": "...", "vi": "..."}. Languages: ' + ", ".join(
     LANGUAGES
@@ -167,3 +168,8 @@ class ServiceTypeAdmin(admin.GISModelAdmin):
             },
         ),
     )
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # This process sees the edit at once; others within CATALOG_CACHE_SECONDS.
+        service_type_cache_clear()
