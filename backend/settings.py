@@ -39,12 +39,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "django_filters",
     "channels",
     "backend.catalog",
     "backend.service_requests",
     "backend.photos",
+    "backend.open311",
     "workorders",
     "mobile_api",
     "analytics",
@@ -131,10 +133,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Seconds between escalation scans of work orders (marks overdue, e-mails supervisors).
+WORKORDER_ESCALATION_INTERVAL_S = env_int("WORKORDER_ESCALATION_INTERVAL_S", 180, minimum=10)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "work-orders-escalate": {
+        "task": "workorders.tasks.work_orders_escalate",
+        "schedule": float(WORKORDER_ESCALATION_INTERVAL_S),
+    },
     "photos-process-pending": {
         "task": "backend.photos.tasks.photos_process_pending",
         "schedule": 300.0,
+    },
+    "open311-tokens-process-pending": {
+        "task": "backend.open311.tasks.intake_tokens_process_pending",
+        "schedule": 60.0,
     },
 }
 
@@ -183,6 +195,22 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 50, minimum=1)
 DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=1)
 
+# --- Work orders (workorders/)
+# A proof photo must be taken within this many metres of the request's location.
+PROOF_PHOTO_MAX_DISTANCE_M = env_int("PROOF_PHOTO_MAX_DISTANCE_M", 100, minimum=1)
+# "Not fixed" feedback reopens the request within this many days of its closing.
+FEEDBACK_REOPEN_DAYS = env_int("FEEDBACK_REOPEN_DAYS", 14, minimum=0)
+# The signed feedback link in the closing e-mail works for this many days.
+FEEDBACK_LINK_MAX_AGE_DAYS = env_int("FEEDBACK_LINK_MAX_AGE_DAYS", 60, minimum=1)
+
+# --- Open311 GeoReport v2 (/open311/v2/, backend/open311, docs/open311.md)
+# The one jurisdiction this server serves: clients may omit jurisdiction_id or send this.
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "city311")
+# Who issues API keys, shown in discovery.
+OPEN311_CONTACT = env_str("OPEN311_CONTACT", "311 API team <open311@city311.invalid>")
+# POST requests answers a token at once and a worker files the request (tokens/{token}).
+OPEN311_ASYNC_INTAKE = env_bool("OPEN311_ASYNC_INTAKE", False)
+
 # --- E-mail (console in development)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "city311 <no-reply@city311.invalid>")
@@ -211,7 +239,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "city311 API",
-    "DESCRIPTION": "Service requests for a city: the mobile API and, later, Open311 GeoReport v2.",
+    "DESCRIPTION": "Service requests for a city: the mobile API (/mobile/v1/) and the Open311 "
+    "GeoReport v2 server (/open311/v2/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "OAS_VERSION": "3.1.0",  # its schemas are plain JSON Schema: tests validate answers with them

@@ -13,6 +13,9 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("mobile/v1/", include("mobile_api.urls")),
+    path("api/v1/", include("workorders.api.urls")),
+    path("", include("workorders.web.urls")),
+    path("open311/", include("backend.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health, name="health"),

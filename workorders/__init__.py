@@ -1,6 +1,7 @@
 """Work orders: every service request becomes work for the responsible department.
 
-Here now: the minimal WorkOrder the intake pipeline creates (department, request, status,
-due time). To come (work-order issue): routing rules and areas, teams and crews, the full
-lifecycle with holds, business-hours SLA clocks, proof-photo closing, escalation, resident
-notifications and feedback, and the supervisor console."""
+Routing rules pick the department and team, teams of crews and supervisors do the work
+through one state machine (with holds that pause the SLA clock), closing needs proof photos
+checked from their EXIF data, a beat job escalates what is overdue, and residents hear of
+every step and are asked whether it was fixed. The map: docs/architecture.md, "Work
+orders"; the decisions: docs/adr/0007-0010."""

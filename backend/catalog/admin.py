@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.gis import admin
 
 from backend.catalog.models import LANGUAGES, Department, ServiceAttribute, ServiceType
-from backend.catalog.selectors import service_type_cache_clear
+from backend.process_cache import ClearsProcessCachesAdmin
 
 I18N_HELP = 'Translations by language, e.g. {"es": "...", "vi": "..."}. Languages: ' + ", ".join(
     LANGUAGES
@@ -126,14 +126,14 @@ class ServiceAttributeInline(admin.StackedInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ClearsProcessCachesAdmin, admin.ModelAdmin):
     list_display = ("name", "code", "contact_email", "time_zone")
     search_fields = ("name", "code", "contact_email")
     ordering = ("name",)
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.GISModelAdmin):
+class ServiceTypeAdmin(ClearsProcessCachesAdmin, admin.GISModelAdmin):
     form = ServiceTypeForm
     inlines = (ServiceAttributeInline,)
     list_display = (
@@ -168,8 +168,3 @@ class ServiceTypeAdmin(admin.GISModelAdmin):
             },
         ),
     )
-
-    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # This process sees the edit at once; others within CATALOG_CACHE_SECONDS.
-        service_type_cache_clear()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from backend.catalog.models import ServiceAttribute, ServiceType
+from backend.process_cache import ProcessCache
 
 
 def service_type_list(*, include_inactive: bool = False) -> QuerySet[ServiceType]:
@@ -20,30 +17,21 @@ def service_type_list(*, include_inactive: bool = False) -> QuerySet[ServiceType
     return qs.order_by("group", "name")
 
 
-# Every submission needs its service with department and attribute definitions; the catalog
-# changes a few times a year. Each process keeps what it read for CATALOG_CACHE_SECONDS
-# (default 30, 0 turns it off): an edit in the admin reaches intake within that time.
-_cache: dict[str, tuple[float, ServiceType | None]] = {}
-_cache_lock = threading.Lock()
+_intake_services: ProcessCache[ServiceType | None] = ProcessCache("catalog.intake")
 
 
 def service_type_cache_clear() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _intake_services.clear()
+
+
+def _service_type_load(service_code: str) -> ServiceType | None:
+    service_type = service_type_list().filter(service_code=service_code).first()
+    if service_type is not None:
+        list(service_type.attributes.all())  # evaluated now: cached instances never query
+    return service_type
 
 
 def service_type_get_for_intake(*, service_code: str) -> ServiceType | None:
-    """The active service with its department and attribute definitions, or None."""
-    ttl = settings.CATALOG_CACHE_SECONDS
-    if ttl > 0:
-        hit = _cache.get(service_code)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-    service_type = service_type_list().filter(service_code=service_code).first()
-    if ttl > 0:
-        if service_type is not None:
-            # Evaluate the prefetch now so cached instances never query again.
-            list(service_type.attributes.all())
-        with _cache_lock:
-            _cache[service_code] = (time.monotonic() + ttl, service_type)
-    return service_type
+    """The active service with its department and attribute definitions, or None. Cached
+    per process (``backend.process_cache``): every submission needs it."""
+    return _intake_services.get(service_code, lambda: _service_type_load(service_code))

@@ -18,9 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.models import User as UserModel
-from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.contrib.gis.measure import D
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -32,6 +30,7 @@ from backend.intake.validation import (
     attributes_check,
     contact_check,
     location_check,
+    media_url_check,
     text_check,
 )
 from backend.photos.processing import PhotoRejected
@@ -101,27 +100,39 @@ def _public_id(at: datetime) -> str:
     return f"SR-{year}-{number:06d}"
 
 
+# Hand-written because it runs on every submission: building the same query through the
+# ORM's GIS lookups cost more than the database spent answering it (bench/intake.py). The
+# degree box (ST_DWithin, GiST index) surely holds the radius; ST_DistanceSphere decides.
+_DUPLICATE_SQL = f"""
+SELECT id, public_id, status, requested_at,
+       ST_DistanceSphere(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) AS distance_m
+FROM {ServiceRequest._meta.db_table}
+WHERE service_type_id = %s
+  AND status IN ({", ".join(f"'{status}'" for status in OPEN_STATUSES)})
+  AND requested_at >= %s
+  AND id <> %s
+  AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)
+  AND ST_DistanceSphere(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) <= %s
+ORDER BY distance_m, id
+LIMIT 1
+"""  # noqa: S608 - only constants (table name, status values) are interpolated
+
+
 def duplicate_find(
     *, service_type: ServiceType, point: Point, at: datetime, exclude_pk: int | None = None
 ) -> tuple[ServiceRequest | None, float | None]:
     """The nearest open request of the same type within the radius and window, if any."""
     radius = settings.DUPLICATE_RADIUS_M
-    # A degree box that surely holds the radius, for the GiST index; then the exact distance.
     lat_deg = radius / 111_000
     lon_deg = radius / (111_000 * max(math.cos(math.radians(point.y)), 0.01))
-    candidates = ServiceRequest.objects.filter(
-        service_type=service_type,
-        status__in=OPEN_STATUSES,
-        requested_at__gte=at - timedelta(days=settings.DUPLICATE_WINDOW_DAYS),
-        location__dwithin=(point, max(lat_deg, lon_deg)),
-        location__distance_lte=(point, D(m=radius)),
-    )
-    if exclude_pk is not None:
-        candidates = candidates.exclude(pk=exclude_pk)
-    nearest = candidates.annotate(distance=Distance("location", point)).order_by("distance").first()
+    lon, lat = point.x, point.y
+    since = at - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    params = [lon, lat, service_type.pk, since, exclude_pk or 0]
+    params += [lon, lat, max(lat_deg, lon_deg), lon, lat, radius]
+    nearest = next(iter(ServiceRequest.objects.raw(_DUPLICATE_SQL, params)), None)
     if nearest is None:
         return None, None
-    return nearest, float(nearest.distance.m)
+    return nearest, float(nearest.distance_m)  # type: ignore[attr-defined]
 
 
 def _replay(existing: ServiceRequest, fingerprint: str) -> IntakeResult:
@@ -162,6 +173,7 @@ def service_request_submit(
     idempotency_key: str | None = None,
     actor: AbstractBaseUser | AnonymousUser | None = None,
     requested_at: datetime | None = None,
+    media_url: str = "",
 ) -> IntakeResult:
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
@@ -185,6 +197,8 @@ def service_request_submit(
         (contact_phone or "").strip(),
     )
     contact_check(name=contact_name, email=contact_email, phone=contact_phone, errors=errors)
+    media_url = (media_url or "").strip()
+    media_url_check(media_url=media_url, errors=errors)
     photos = photos or []
     if len(photos) > settings.PHOTO_MAX_PER_REQUEST:
         add_error(errors, "photos", f"At most {settings.PHOTO_MAX_PER_REQUEST} photos.")
@@ -214,6 +228,8 @@ def service_request_submit(
                 "attributes": cleaned_attributes,
                 "contact": [contact_name, contact_email, contact_phone],
                 "reporter": user.pk if user else None,
+                # Only when given: fingerprints of earlier requests stay valid.
+                **({"media_url": media_url} if media_url else {}),
             },
             uploads,
         )
@@ -243,6 +259,7 @@ def service_request_submit(
                 actor=actor if actor is not None else user,
                 requested=requested,
                 now=now,
+                media_url=media_url,
             )
     except IntegrityError:
         if key is None:
@@ -274,6 +291,7 @@ def _create(
     actor: AbstractBaseUser | AnonymousUser | None,
     requested: datetime,
     now: datetime,
+    media_url: str = "",
 ) -> IntakeResult:
     duplicate, distance = (None, None)
     if point is not None:
@@ -304,6 +322,7 @@ def _create(
         priority=service_type.default_priority,
         idempotency_key=key,
         idempotency_fingerprint=fingerprint,
+        media_url=media_url,
     )
     service_request_event_create(
         service_request=service_request,

@@ -17,6 +17,7 @@ from backend.catalog.models import AttributeDatatype, ServiceAttribute, ServiceT
 Errors = dict[str, list[str]]
 DESCRIPTION_MAX = 4000
 ADDRESS_MAX = 500
+MEDIA_URL_MAX = 1000
 
 
 def add_error(errors: Errors, field: str, message: str) -> None:
@@ -145,3 +146,20 @@ def contact_check(*, name: str, email: str, phone: str, errors: Errors) -> None:
         add_error(errors, "name", "The name is limited to 200 characters.")
     if phone and (len(phone) > 40 or not any(ch.isdigit() for ch in phone)):
         add_error(errors, "phone", "Enter a phone number of at most 40 characters.")
+
+
+def media_url_check(*, media_url: str, errors: Errors) -> None:
+    """A link the client sends along (Open311 ``media_url``): kept as a reference only, so it
+    needs to be an http(s) URL of reasonable length; the server never fetches it."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    if not media_url:
+        return
+    if len(media_url) > MEDIA_URL_MAX:
+        add_error(errors, "media_url", f"The media_url is limited to {MEDIA_URL_MAX} characters.")
+        return
+    try:
+        URLValidator(schemes=["http", "https"])(media_url)
+    except ValidationError:
+        add_error(errors, "media_url", "Enter an http or https URL.")

@@ -187,5 +187,10 @@ def photo_process(*, photo_id: int) -> Photo | None:
                 "processed_at",
             ]
         )
+        # A photo anybody can now see is a public change of its request: its update time
+        # (Open311's updated_datetime, which sync clients poll) moves.
+        ServiceRequest.objects.filter(
+            pk=photo.service_request_id, updated_at__lt=photo.processed_at
+        ).update(updated_at=photo.processed_at)
         transaction.on_commit(lambda: raw.unlink(missing_ok=True))
     return photo

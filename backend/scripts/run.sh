@@ -18,12 +18,16 @@ $PY manage.py catalog_load
 step "loading the demo data"
 $PY manage.py demo_load
 $PY manage.py collectstatic --noinput -v 0
-cat <<'MSG'
+OPEN311_KEY=$($PY manage.py open311_key create --name demo --channel open311 \
+  --key "${OPEN311_DEMO_KEY:-demo-key}")
+cat <<MSG
 
   city311 is starting on  http://127.0.0.1:8000/
     admin                  http://127.0.0.1:8000/admin/      (admin / admin-dev-password)
     API docs               http://127.0.0.1:8000/api/docs/
     catalog                curl http://127.0.0.1:8000/mobile/v1/services
+    Open311 GeoReport v2   curl http://127.0.0.1:8000/open311/v2/services.xml
+    Open311 API key        ${OPEN311_KEY}   (development only; see README)
   Demo users (development passwords, see README): admin, supervisor, crew, resident
   Ctrl-C stops everything; data stays in .var/ for the next run.
 

@@ -1,9 +1,12 @@
 """Admin for service requests.
 
 Status is never a form field. Staff move requests with the list actions, which call the
-transition services (``backend.service_requests.services``); new requests come in through the
-"Enter a phone report" view, which calls the intake pipeline with channel ``phone``. The
-history (events), photos and work orders show read-only on the request's page."""
+transition services (``backend.service_requests.services``); closing and reopening go through
+the work-order services, so the request's work order is cancelled or made anew with it, and
+"change the service" and "merge into" re-route and merge (``workorders.services``). New
+requests come in through the "Enter a phone report" view, which calls the intake pipeline
+with channel ``phone``. The history (events), photos and work orders show read-only on the
+request's page."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from backend.catalog.models import ServiceType
 from backend.catalog.selectors import service_type_list
 from backend.intake.services import IdempotencyConflict, IntakeError, service_request_submit
 from backend.photos.admin import photo_thumbnail_html
@@ -38,11 +42,16 @@ from backend.service_requests.models import (
 from backend.service_requests.services import (
     IllegalTransition,
     service_request_acknowledge,
-    service_request_close,
-    service_request_reopen,
     service_request_start,
 )
 from workorders.models import WorkOrder
+from workorders.services import (
+    WorkOrderError,
+    service_request_change_type,
+    service_request_close_for_staff,
+    service_request_merge,
+    service_request_reopen_for_work,
+)
 
 # The only fields staff may edit on a request's page: private contact data and priority.
 # Everything else comes from intake or from the transition services.
@@ -116,6 +125,18 @@ class TransitionActionForm(ActionForm):
         label="Public note:",
         widget=forms.TextInput(attrs={"size": 40, "placeholder": "optional, residents see it"}),
     )
+    service_type = forms.ModelChoiceField(
+        queryset=ServiceType.objects.filter(active=True).order_by("name"),
+        required=False,
+        label="New service:",
+        empty_label="(for “change the service”)",
+    )
+    original = forms.CharField(
+        required=False,
+        label="Original:",
+        max_length=32,
+        widget=forms.TextInput(attrs={"size": 16, "placeholder": "SR-…, for “merge into”"}),
+    )
 
 
 def _id_list(public_ids: list[str]) -> str:
@@ -161,6 +182,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "close_not_city_responsibility",
         "close_cannot_locate",
         "reopen",
+        "change_service",
+        "merge_into",
     )
     fieldsets = (
         (
@@ -350,6 +373,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             except IllegalTransition as exc:
                 label = Status(exc.current_status).label.lower()
                 skipped.append(f"{service_request.public_id} ({label})")
+            except WorkOrderError as exc:
+                skipped.append(f"{service_request.public_id} ({exc.message.rstrip('.')})")
             except ServiceRequest.DoesNotExist:
                 skipped.append(f"{service_request.public_id} (no longer exists)")
             else:
@@ -400,7 +425,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             queryset,
             action="closed",
             done=f"Closed {{requests}} as {reason.label[0].lower()}{reason.label[1:]}",
-            apply=lambda sr, note: service_request_close(
+            apply=lambda sr, note: service_request_close_for_staff(
                 service_request=sr, reason=reason, actor=request.user, public_note=note
             ),
         )
@@ -426,7 +451,58 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             queryset,
             action="reopened",
             done="Reopened {requests}",
-            apply=lambda sr, note: service_request_reopen(
-                service_request=sr, actor=request.user, public_note=note
+            apply=lambda sr, note: (
+                service_request_reopen_for_work(
+                    service_request=sr, actor=request.user, public_note=note
+                ).service_request
+            ),
+        )
+
+    @admin.action(
+        description="Change the service (re-route to a new work order)", permissions=["change"]
+    )
+    def change_service(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
+        form = TransitionActionForm(request.POST)
+        service_type = form.fields["service_type"].clean(request.POST.get("service_type"))
+        if service_type is None:
+            self.message_user(
+                request, "Choose the new service in “New service” first.", messages.ERROR
+            )
+            return
+
+        def apply(sr: ServiceRequest, note: str) -> ServiceRequest:
+            service_request_change_type(
+                service_request=sr, service_type=service_type, actor=request.user, note=note
+            )
+            return sr
+
+        self._run_transition(
+            request,
+            queryset,
+            action="re-routed",
+            done=f"Re-routed {{requests}} as {service_type.name}",
+            apply=apply,
+        )
+
+    @admin.action(
+        description="Merge into the original (close as duplicate)", permissions=["change"]
+    )
+    def merge_into(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
+        public_id = str(request.POST.get("original", "")).strip()
+        original = ServiceRequest.objects.filter(public_id=public_id).first()
+        if original is None:
+            self.message_user(
+                request,
+                f"Original: no request {public_id!r}. Give the original's id (SR-…).",
+                messages.ERROR,
+            )
+            return
+        self._run_transition(
+            request,
+            queryset.exclude(pk=original.pk),
+            action="merged",
+            done=f"Merged {{requests}} into {original.public_id}",
+            apply=lambda sr, note: service_request_merge(
+                service_request=sr, into=original, actor=request.user, note=note
             ),
         )

@@ -1,21 +1,28 @@
-"""Demo data for development: four users and three dozen requests around central Boston.
+"""Demo data for development: four users, a crew per department, three dozen requests
+around central Boston and their work orders.
 
 Everything goes through the real services: requests are filed with ``service_request_submit``
-(on several channels, backdated over the last month) and moved with the transition
-services, so the demo has the same events, work orders and receipts as real traffic.
+(on several channels, backdated over the last month) and their work orders are assigned,
+started, held, completed with proof photos, cancelled or merged with the work-order services
+(``workorders.services``), so the request statuses follow as in real traffic. The sample
+wards (``workorders/data/sample_wards_boston.geojson``) are loaded and one routing rule
+sends South Boston potholes straight to their own crew.
 
-Running it again creates nothing: users are looked up by name, and each demo request carries
-an idempotency key (``demo-01`` ...), so the requests are only filed when none exists.
+Running it again creates nothing: users, teams and the rule are looked up by name, and each
+demo request carries an idempotency key (``demo-01`` ...), so the requests are only filed
+when none exists.
 
-The transition services stamp their events with the current time, so every status change
-of the demo happens at load time, while the requests themselves are backdated.
+Each step of a story is stamped with a time between the request's filing and now.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -23,15 +30,24 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import transaction
 from django.utils import timezone
+from PIL import ExifTags, Image, ImageDraw
 
-from backend.catalog.models import ServiceType
+from backend.catalog.models import Department, ServiceType
 from backend.intake.services import service_request_submit
 from backend.service_requests.models import Channel, CloseReason, ServiceRequest
 from backend.service_requests.services import (
-    service_request_acknowledge,
     service_request_close,
     service_request_reopen,
-    service_request_start,
+)
+from workorders.areas import areas_load
+from workorders.models import Area, HoldReason, RoutingRule, Team, TeamMember, TeamRole, WorkOrder
+from workorders.services import (
+    service_request_merge,
+    work_order_assign,
+    work_order_cancel,
+    work_order_complete,
+    work_order_hold,
+    work_order_start,
 )
 
 DEMO_KEY_PREFIX = "demo-"
@@ -84,6 +100,10 @@ SUPERVISOR_PERMISSIONS = (
     ("service_requests", "view_servicerequestevent"),
     ("photos", "view_photo"),
     ("workorders", "view_workorder"),
+    ("workorders", "view_routingrule"),
+    ("workorders", "view_team"),
+    ("workorders", "view_feedback"),
+    ("workorders", "view_area"),
     ("catalog", "view_department"),
     ("catalog", "view_servicetype"),
     ("catalog", "view_serviceattribute"),
@@ -107,17 +127,24 @@ class DemoRequest:
 
 
 # Plans: the transitions each request goes through after it is filed.
+# Steps are work-order actions (assign, start, hold, complete, cancel:<reason>, merge); the
+# request's status follows them. "resolved_far" completes with a proof photo taken 300 m
+# away, which lands in the supervisors' proof-review queue. "reopened" is told on the request
+# itself (closed by staff, reopened) while its work order stays in progress, so the demo keeps
+# one work order per request.
 PLANS: dict[str, tuple[str, ...]] = {
     "new": (),
-    "acknowledged": ("acknowledge",),
-    "started": ("start",),
-    "in_progress": ("acknowledge", "start"),
-    "resolved": ("acknowledge", "start", "close:resolved"),
-    "not_city": ("acknowledge", "close:not_city_responsibility"),
-    "cannot_locate": ("acknowledge", "start", "close:cannot_locate"),
-    "cancelled": ("close:cancelled",),
-    "duplicate": ("close:duplicate",),
-    "reopened": ("acknowledge", "start", "close:resolved", "reopen"),
+    "acknowledged": ("assign",),
+    "started": ("assign", "start"),
+    "in_progress": ("assign", "start"),
+    "on_hold": ("assign", "start", "hold"),
+    "resolved": ("assign", "start", "complete"),
+    "resolved_far": ("assign", "start", "complete:far"),
+    "not_city": ("assign", "cancel:not_city_responsibility"),
+    "cannot_locate": ("assign", "start", "cancel:cannot_locate"),
+    "cancelled": ("cancel:cancelled",),
+    "duplicate": ("merge",),
+    "reopened": ("assign", "start", "request:close", "request:reopen"),
 }
 
 R = DemoRequest
@@ -158,7 +185,7 @@ DEMO_REQUESTS: tuple[DemoRequest, ...] = (
       {"location_type": "business"}, "in_progress"),
     R(21.6, "dead_animal", "web", "Storrow Dr path near Fairfield St", 42.3540, -71.0840,
       "Dead raccoon on the path.",
-      {"animal": "medium"}, "resolved"),
+      {"animal": "medium"}, "resolved_far"),
     R(20.9, "pothole", "chat", "Tremont St & Boylston St", 42.3521, -71.0645,
       "Pothole in the crosswalk, bikes have to swerve.",
       {"size": "medium", "lane": "crosswalk"}, "in_progress"),
@@ -182,7 +209,7 @@ DEMO_REQUESTS: tuple[DemoRequest, ...] = (
       {"hazard": "cracked"}, "started"),
     R(15.8, "tree_hazard", "phone", "Jersey St near Fenway Park", 42.3465, -71.0975,
       "Tree leaning on the overhead wires after the storm.",
-      {"blocking": "wires"}, "in_progress"),
+      {"blocking": "wires"}, "on_hold"),
     R(15.1, "traffic_signal", "app", "Cambridge St & Charles St", 42.3610, -71.0705,
       "Walk button does nothing.",
       {"problem": "pedestrian"}, "acknowledged"),
@@ -245,9 +272,10 @@ CONTACTS = (
 )
 
 NOTES = {
-    "acknowledge": "Thanks for the report: the {department} team has it on its list.",
+    "assign": "Thanks for the report: the {department} team has it on its list.",
     "start": "A crew is on the way.",
     "reopen": "Reopened: the problem is back, and a crew will look again.",
+    "hold": "Waiting for the power company to make the wires safe.",
     "resolved": "Fixed. Thank you for reporting it.",
     "not_city_responsibility": "This is private property, so the owner has to deal with it; "
     "we have written to them.",
@@ -274,6 +302,15 @@ class DemoReport:
     statuses: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
     services: set[str] = field(default_factory=set)
+    teams: int = 0
+
+
+SAMPLE_WARDS = (
+    Path(__file__).resolve().parents[2] / "workorders" / "data" / ("sample_wards_boston.geojson")
+)
+SOUTH_BOSTON_WARD = "Sample Ward 3 - South Boston"
+SOUTH_BOSTON_TEAM = "Public Works South Boston crew"
+SOUTH_BOSTON_RULE = "Potholes in South Boston: the South Boston crew"
 
 
 def demo_load(*, force: bool = False, now: datetime | None = None) -> DemoReport:
@@ -297,10 +334,13 @@ def demo_load(*, force: bool = False, now: datetime | None = None) -> DemoReport
     report = DemoReport()
     with transaction.atomic():
         users = {spec.username: _demo_user(spec=spec, report=report) for spec in DEMO_USERS}
+        report.teams = _demo_teams(users=users)
         existing = ServiceRequest.objects.filter(idempotency_key__startswith=DEMO_KEY_PREFIX)
         report.requests_existing = existing.count()
         if report.requests_existing == 0:
             _demo_requests(users=users, now=now or timezone.now(), report=report)
+        # After the demo requests, which tell their own stories: new reports use the rule.
+        _demo_routing(users=users)
     return report
 
 
@@ -329,6 +369,82 @@ def _demo_user(*, spec: DemoUserSpec, report: DemoReport) -> AbstractUser:
     )
     assert isinstance(user, AbstractUser)
     return user
+
+
+def _demo_teams(*, users: dict[str, AbstractUser]) -> int:
+    """A crew per department with the demo supervisor and crew member in it. Returns the
+    number of teams."""
+    teams = []
+    for department in Department.objects.order_by("name"):
+        team, _ = Team.objects.get_or_create(department=department, name=f"{department.name} crew")
+        teams.append(team)
+    for team in teams:
+        _demo_members(team=team, users=users)
+    return len(teams)
+
+
+def _demo_members(*, team: Team, users: dict[str, AbstractUser]) -> None:
+    TeamMember.objects.get_or_create(
+        team=team, user_id=users["supervisor"].pk, defaults={"role": TeamRole.SUPERVISOR}
+    )
+    TeamMember.objects.get_or_create(
+        team=team, user_id=users["crew"].pk, defaults={"role": TeamRole.CREW}
+    )
+
+
+def _demo_routing(*, users: dict[str, AbstractUser]) -> None:
+    """The sample wards and a rule that gives South Boston potholes to their own crew."""
+    public_works = Department.objects.filter(code="public-works").first()
+    if public_works is not None:
+        south, _ = Team.objects.get_or_create(department=public_works, name=SOUTH_BOSTON_TEAM)
+        _demo_members(team=south, users=users)
+        if not Area.objects.filter(kind="ward", name=SOUTH_BOSTON_WARD).exists():
+            areas_load(
+                data=json.loads(SAMPLE_WARDS.read_text(encoding="utf-8")),
+                name_property="NAME",
+                kind="ward",
+            )
+        ward = Area.objects.get(kind="ward", name=SOUTH_BOSTON_WARD)
+        pothole = ServiceType.objects.filter(service_code="pothole").first()
+        RoutingRule.objects.get_or_create(
+            name=SOUTH_BOSTON_RULE,
+            defaults={
+                "order": 10,
+                "service_type": pothole,
+                "area": ward,
+                "department": public_works,
+                "team": south,
+            },
+        )
+
+
+def proof_jpeg(*, lat: float, long: float, taken: datetime, seed: int) -> bytes:
+    """A small JPEG "of the finished work" whose EXIF carries when and where it was taken."""
+    img = Image.new("RGB", (640, 480), (90 + seed % 100, 110, 120))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((80 + seed % 200, 120, 360 + seed % 200, 360), fill=(60, 60, 60))
+    draw.text((20, 20), f"demo proof {seed}", fill=(255, 255, 255))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "city311 demo"
+    local = timezone.localtime(taken)
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    sub[ExifTags.Base.DateTimeOriginal] = local.strftime("%Y:%m:%d %H:%M:%S")
+    offset = local.strftime("%z")
+    sub[ExifTags.Base.OffsetTimeOriginal] = f"{offset[:3]}:{offset[3:]}"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N" if lat >= 0 else "S"
+    gps[ExifTags.GPS.GPSLatitude] = _dms(abs(lat))
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E" if long >= 0 else "W"
+    gps[ExifTags.GPS.GPSLongitude] = _dms(abs(long))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80, exif=exif)
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
 
 
 def _permissions(names: tuple[tuple[str, str], ...]) -> list[Permission]:
@@ -390,43 +506,85 @@ def _demo_story(
     now: datetime,
 ) -> ServiceRequest:
     supervisor, crew = users["supervisor"], users["crew"]
-    department = service_request.service_type.department.name
+    department = service_request.service_type.department
     steps = PLANS[plan]
     # Spread the story between filing and now (at most 18 hours a step) so response times in
     # the demo look like a city's, not like a script that ran in one second.
     gap = min(timedelta(hours=18), (now - service_request.requested_at) / (len(steps) + 1))
+    order = WorkOrder.objects.filter(service_request=service_request).order_by("-id").first()
+    assert order is not None, "intake makes a work order for every request"
     for number, step in enumerate(steps, start=1):
         at = service_request.requested_at + gap * number
-        if step == "acknowledge":
-            service_request = service_request_acknowledge(
-                service_request=service_request,
+        action, _, detail = step.partition(":")
+        if action == "assign":
+            team = (
+                order.team
+                or Team.objects.filter(department=order.department).order_by("pk").first()
+            )
+            order = work_order_assign(
+                work_order=order,
+                team=team,
                 actor=supervisor,
-                public_note=NOTES["acknowledge"].format(department=department),
+                public_note=NOTES["assign"].format(department=department.name),
                 at=at,
             )
-        elif step == "start":
-            service_request = service_request_start(
-                service_request=service_request,
+        elif action == "start":
+            order = work_order_start(
+                work_order=order, actor=crew, public_note=NOTES["start"], at=at
+            )
+        elif action == "hold":
+            order = work_order_hold(
+                work_order=order,
+                reason=HoldReason.CONTRACTOR,
+                note=NOTES["hold"],
                 actor=crew,
-                public_note=NOTES["start"],
                 at=at,
             )
-        elif step == "reopen":
-            service_request = service_request_reopen(
+        elif action == "complete":
+            location = service_request.location
+            lat, long = (location.y, location.x) if location else (42.3601, -71.0589)
+            if detail == "far":
+                lat += 0.0027  # about 300 m north: the photo will need a supervisor's review
+            taken = max(
+                service_request.requested_at + timedelta(minutes=1), at - timedelta(minutes=5)
+            )
+            photo = proof_jpeg(lat=lat, long=long, taken=taken, seed=service_request.pk)
+            order = work_order_complete(
+                work_order=order,
+                actor=crew,
+                proof_photos=[photo],
+                note=NOTES["resolved"],
+                at=at,
+            ).work_order
+        elif action == "cancel":
+            order = work_order_cancel(
+                work_order=order,
+                actor=supervisor,
+                close_reason=detail,
+                public_note=NOTES[detail],
+                at=at,
+            )
+        elif action == "merge":
+            assert original is not None
+            service_request_merge(
+                service_request=service_request, into=original, actor=supervisor, at=at
+            )
+        elif step == "request:close":
+            service_request_close(
+                service_request=service_request,
+                reason=CloseReason.RESOLVED,
+                actor=crew,
+                public_note=NOTES["resolved"],
+                at=at,
+            )
+        elif step == "request:reopen":
+            service_request_reopen(
                 service_request=service_request,
                 actor=supervisor,
                 public_note=NOTES["reopen"],
                 at=at,
             )
         else:
-            reason = step.removeprefix("close:")
-            is_duplicate = reason == CloseReason.DUPLICATE
-            service_request = service_request_close(
-                service_request=service_request,
-                reason=reason,
-                actor=crew if reason == CloseReason.RESOLVED else supervisor,
-                public_note=NOTES[reason].format(original=original.public_id if original else ""),
-                duplicate_of=original if is_duplicate else None,
-                at=at,
-            )
+            raise ValueError(f"unknown demo step {step!r}")
+        service_request.refresh_from_db()
     return service_request

@@ -1,50 +1,251 @@
-"""Sending messages to residents, once each (a ``ResidentNotification`` row is the marker)."""
+"""Sending messages to residents, once each.
+
+A ``ResidentNotification`` row per (request, message, medium, recipient) is the sent marker:
+it is locked while the message goes out and stamped in the same transaction, so a task that
+is retried (or run twice) sends nothing it sent before. E-mails go through Django's mail
+backend (the console in development); websocket pushes through the Channels layer to the
+request's group. Pushes carry only what the public view of a request shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from backend.service_requests.models import ResidentNotification, ServiceRequest
+from backend.photos.models import ProcessingState
+from backend.service_requests.models import (
+    CloseReason,
+    RequestFollower,
+    ResidentNotification,
+    ServiceRequest,
+    ServiceRequestEvent,
+)
+from backend.service_requests.notifications import (
+    ACKNOWLEDGED,
+    CLOSED,
+    IN_PROGRESS,
+    REOPENED,
+    status_message_kind,
+    websocket_group,
+)
+
+EMAIL = "email"
+WEBSOCKET = "websocket"
 
 
-def receipt_send(*, service_request_id: int) -> bool:
-    """E-mails the reporter the request id and the expected date. True if it sent now."""
+def _send_once(
+    *,
+    service_request: ServiceRequest,
+    kind: str,
+    medium: str,
+    recipient: str,
+    send: Callable[[], object],
+) -> bool:
+    """Sends unless the marker says it was sent; True if it sent now. An exception from
+    ``send`` leaves the marker unsent (the task's retry sends it)."""
     with transaction.atomic():
-        service_request = (
-            ServiceRequest.objects.select_related("service_type")
-            .filter(pk=service_request_id)
-            .first()
-        )
-        if service_request is None or not service_request.contact_email:
-            return False
         marker, _ = ResidentNotification.objects.get_or_create(
-            service_request=service_request, kind="receipt", medium="email"
+            service_request=service_request, kind=kind, medium=medium, recipient=recipient
         )
         marker = ResidentNotification.objects.select_for_update().get(pk=marker.pk)
         if marker.sent_at is not None:
             return False
-        with translation.override(service_request.language or "en"):
-            name = service_request.service_type.localized_name()
-            expected = (
-                date_format(timezone.localtime(service_request.expected_at), "l j F Y")
-                if service_request.expected_at
-                else ""
-            )
-            body = (
-                f"Thank you for your report. Your request number is {service_request.public_id} "
-                f"({name})."
-            )
-            if expected:
-                body += f" We aim to deal with it by {expected}."
-        send_mail(
+        send()
+        marker.sent_at = timezone.now()
+        marker.save(update_fields=["sent_at"])
+    return True
+
+
+def receipt_send(*, service_request_id: int) -> bool:
+    """E-mails the reporter the request id and the expected date. True if it sent now."""
+    service_request = (
+        ServiceRequest.objects.select_related("service_type").filter(pk=service_request_id).first()
+    )
+    if service_request is None or not service_request.contact_email:
+        return False
+    with translation.override(service_request.language or "en"):
+        name = service_request.service_type.localized_name()
+        expected = (
+            date_format(timezone.localtime(service_request.expected_at), "l j F Y")
+            if service_request.expected_at
+            else ""
+        )
+        body = (
+            f"Thank you for your report. Your request number is {service_request.public_id} "
+            f"({name})."
+        )
+        if expected:
+            body += f" We aim to deal with it by {expected}."
+    return _send_once(
+        service_request=service_request,
+        kind="receipt",
+        medium=EMAIL,
+        recipient="",
+        send=lambda: send_mail(
             subject=f"city311: we received your request {service_request.public_id}",
             message=body,
             from_email=None,
             recipient_list=[service_request.contact_email],
+        ),
+    )
+
+
+def status_recipients(*, service_request: ServiceRequest) -> list[str]:
+    """The reporter's address and the followers', each once (case-insensitively)."""
+    found: dict[str, str] = {}
+    reporter = service_request.reporter
+    own = service_request.contact_email or (reporter.email if reporter is not None else "")
+    if own:
+        found.setdefault(own.strip().lower(), own.strip())
+    followers = RequestFollower.objects.filter(service_request=service_request).select_related(
+        "user"
+    )
+    for follower in followers:
+        email = follower.email or (follower.user.email if follower.user is not None else "")
+        if email:
+            found.setdefault(email.strip().lower(), email.strip())
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    kind: str
+    subject: str
+    body: str
+    push: dict[str, Any]
+
+
+def _absolute(url: str) -> str:
+    return url if "://" in url else settings.PUBLIC_BASE_URL.rstrip("/") + url
+
+
+def _closing_extras(event: ServiceRequestEvent) -> tuple[list[str], str]:
+    """The finished work's photo URLs (those processed by now) and the feedback link."""
+    from workorders.feedback import feedback_url_make
+    from workorders.selectors import proof_photos_for_close
+
+    if event.close_reason != CloseReason.RESOLVED:
+        return [], ""
+    photos = [
+        _absolute(proof.photo.display.url)
+        for proof in proof_photos_for_close(
+            service_request_id=event.service_request_id, closed_at=event.created_at
         )
-        marker.sent_at = timezone.now()
-        marker.save(update_fields=["sent_at"])
-    return True
+        if proof.photo.state == ProcessingState.READY and proof.photo.display
+    ]
+    return photos, feedback_url_make(close_event=event)
+
+
+def status_message_build(*, event: ServiceRequestEvent, kind: str) -> StatusMessage:
+    service_request = event.service_request
+    public_id = service_request.public_id
+    photos: list[str] = []
+    feedback_url = ""
+    with translation.override(service_request.language or "en"):
+        name = service_request.service_type.localized_name()
+        if kind == ACKNOWLEDGED:
+            subject = f"city311: {public_id} has been acknowledged"
+            lines = [f"Your request {public_id} ({name}) has been acknowledged."]
+        elif kind == IN_PROGRESS:
+            subject = f"city311: work on {public_id} has started"
+            lines = [f"A crew is working on your request {public_id} ({name})."]
+        elif kind == REOPENED:
+            subject = f"city311: {public_id} has been reopened"
+            lines = [f"Your request {public_id} ({name}) has been reopened."]
+        elif kind == CLOSED:
+            reason = CloseReason(event.close_reason) if event.close_reason else None
+            subject = f"city311: {public_id} is closed"
+            label = reason.label.lower() if reason is not None else "closed"
+            lines = [f"Your request {public_id} ({name}) is closed: {label}."]
+            photos, feedback_url = _closing_extras(event)
+        else:
+            raise ValueError(f"unknown status message {kind!r}")
+        if event.public_note:
+            lines.append(event.public_note)
+        if photos:
+            lines.append("A photo of the finished work: " + " ".join(photos))
+        if feedback_url:
+            seen = "" if photos else "See the photo of the finished work, and tell us: "
+            lines.append(
+                f"{seen}Was it fixed? Tell us, and rate our work, at this link (it is yours "
+                f"only): {feedback_url}"
+            )
+        if service_request.expected_at and kind in (ACKNOWLEDGED, IN_PROGRESS, REOPENED):
+            expected = date_format(timezone.localtime(service_request.expected_at), "l j F Y")
+            lines.append(f"We aim to deal with it by {expected}.")
+    push = {
+        "type": "request.status",
+        "service_request_id": public_id,
+        "message": kind,
+        "status": event.to_status,
+        "close_reason": event.close_reason,
+        "public_note": event.public_note,
+        "at": event.created_at.isoformat(),
+        "photos": photos,
+    }
+    return StatusMessage(kind=kind, subject=subject, body="\n\n".join(lines), push=push)
+
+
+def _push(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, message)
+
+
+@dataclass(frozen=True)
+class StatusNotifyResult:
+    emails_sent: int = 0
+    pushed: bool = False
+
+
+def status_notify(*, event_id: int) -> StatusNotifyResult:
+    """Sends an event's status message to each recipient and to the websocket group, each
+    at most once."""
+    event = (
+        ServiceRequestEvent.objects.select_related(
+            "service_request__service_type", "service_request__reporter"
+        )
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return StatusNotifyResult()
+    kind = status_message_kind(from_status=event.from_status, to_status=event.to_status)
+    if kind is None:
+        return StatusNotifyResult()
+    service_request = event.service_request
+    message = status_message_build(event=event, kind=kind)
+    marker = f"{kind}:{event.pk}"
+    sent = 0
+    for email in status_recipients(service_request=service_request):
+        sent += _send_once(
+            service_request=service_request,
+            kind=marker,
+            medium=EMAIL,
+            recipient=email.lower(),
+            send=partial(
+                send_mail,
+                subject=message.subject,
+                message=message.body,
+                from_email=None,
+                recipient_list=[email],
+            ),
+        )
+    pushed = _send_once(
+        service_request=service_request,
+        kind=marker,
+        medium=WEBSOCKET,
+        recipient="",
+        send=lambda: _push(websocket_group(public_id=service_request.public_id), message.push),
+    )
+    return StatusNotifyResult(emails_sent=sent, pushed=pushed)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -79,12 +81,18 @@ class ServiceRequest(models.Model):
         max_length=128, null=True, blank=True, editable=False
     )
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # A link an Open311 client sent with the request (its `media_url`): stored as a reference,
+    # never fetched by the server.
+    media_url = models.URLField(max_length=1000, blank=True, editable=False)
 
     class Meta:
         ordering = ["-requested_at"]
         indexes = [
             models.Index(fields=["service_type", "status", "requested_at"], name="sr_type_status"),
             models.Index(fields=["updated_at"], name="sr_updated_at"),
+            # Open311's `q`: full-text search of description and address (the same expression
+            # as backend.open311.selectors uses, so the planner picks this index).
+            GinIndex(SearchVector("description", "address", config="simple"), name="sr_search"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -145,22 +153,75 @@ class ServiceRequestEvent(models.Model):
 
 class ResidentNotification(models.Model):
     """A message sent to a resident about a request: the sent marker that keeps a retried
-    task from sending it twice."""
+    task from sending it twice. One row per message kind (``receipt``, or a status message
+    with its event, ``closed:812``), medium (``email``, ``websocket``) and recipient."""
 
     service_request = models.ForeignKey(
         ServiceRequest, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=32)
     medium = models.CharField(max_length=16, default="email")
+    # The e-mail address written to ("" for the websocket group and for old receipt rows).
+    recipient = models.CharField(max_length=254, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["service_request", "kind", "medium"], name="uniq_resident_notification"
+                fields=["service_request", "kind", "medium", "recipient"],
+                name="uniq_resident_notification_to",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.medium} for {self.service_request_id}"
+
+
+class RequestFollower(models.Model):
+    """Someone who gets a request's status messages besides its reporter: the reporter of a
+    request merged into it as a duplicate (``source = "duplicate"``)."""
+
+    service_request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="followers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followed_requests",
+    )
+    # Private contact data, like the request's own.
+    email = models.EmailField(blank=True)
+    source = models.CharField(max_length=16, default="duplicate")
+    via = models.ForeignKey(
+        ServiceRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The duplicate request that brought this follower",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(email=""), name="follower_user_or_email"
+            ),
+            models.UniqueConstraint(
+                fields=["service_request", "email"],
+                condition=~Q(email=""),
+                name="uniq_follower_email",
+            ),
+            models.UniqueConstraint(
+                fields=["service_request", "user"],
+                condition=Q(email="", user__isnull=False),
+                name="uniq_follower_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"follower of {self.service_request_id}"

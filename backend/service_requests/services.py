@@ -16,10 +16,12 @@ from backend.service_requests.models import (
     OPEN_STATUSES,
     CloseReason,
     EventKind,
+    RequestFollower,
     ServiceRequest,
     ServiceRequestEvent,
     Status,
 )
+from backend.service_requests.notifications import service_request_status_enqueue
 
 
 class IllegalTransition(Exception):
@@ -112,7 +114,7 @@ def _transition(
             locked.close_reason = ""
             fields += ["closed_at", "close_reason"]
         locked.save(update_fields=fields)
-        service_request_event_create(
+        event = service_request_event_create(
             service_request=locked,
             kind=EventKind.STATUS_CHANGED,
             actor=actor,
@@ -124,6 +126,8 @@ def _transition(
             internal_note=internal_note,
             at=now,
         )
+        # The resident (and followers) hear of it after commit, once.
+        service_request_status_enqueue(service_request=locked, event=event)
     return locked
 
 
@@ -214,4 +218,34 @@ def service_request_reopen(
         public_note=public_note,
         internal_note=internal_note,
         at=at,
+    )
+
+
+def service_request_follower_add(
+    *,
+    service_request: ServiceRequest,
+    user: User = None,
+    email: str = "",
+    via: ServiceRequest | None = None,
+    source: str = "duplicate",
+    at: datetime | None = None,
+) -> RequestFollower | None:
+    """Someone now gets the request's status messages too. Adding the same person again
+    (same e-mail, or same user without e-mail) adds nothing; None when there is nobody."""
+    email = (email or "").strip().lower()
+    account = _actor(user)
+    if not email and account is None:
+        return None
+    existing = RequestFollower.objects.filter(service_request=service_request)
+    existing = existing.filter(email=email) if email else existing.filter(user=account, email="")
+    found = existing.first()
+    if found is not None:
+        return found
+    return RequestFollower.objects.create(
+        service_request=service_request,
+        user=account,
+        email=email,
+        via=via,
+        source=source,
+        created_at=at or timezone.now(),
     )

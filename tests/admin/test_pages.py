@@ -16,6 +16,8 @@ from backend.photos.services import photo_process
 from backend.service_requests.models import ServiceRequest
 from tests.conftest import jpeg_bytes
 from tests.factories import submit
+from tests.open311.factories import one_of_each_open311_model
+from tests.workorders.factories import one_of_each_workorders_model
 from workorders.models import WorkOrder
 
 
@@ -28,6 +30,8 @@ def one_of_each(catalog: None) -> ServiceRequest:
     photo_process(photo_id=photo.pk)
     photo.refresh_from_db()
     assert photo.state == ProcessingState.READY
+    one_of_each_workorders_model()  # routing rules, areas, teams, holidays, feedback, tokens
+    one_of_each_open311_model()  # an API key and an intake token
     return sr
 
 

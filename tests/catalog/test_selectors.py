@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -40,3 +41,21 @@ def test_cache_off_reads_every_time_and_clear_forgets(catalog: None, cache_on: N
     assert service_type_get_for_intake(service_code="graffiti") is not None  # still cached
     service_type_cache_clear()
     assert service_type_get_for_intake(service_code="graffiti") is None
+
+
+def test_routing_rules_and_calendars_are_cached_too(catalog: None, cache_on: None) -> None:
+    from backend.process_cache import process_caches_clear
+    from workorders.routing import route_find
+    from workorders.selectors import business_calendar_get
+
+    process_caches_clear()
+    service = service_type_get_for_intake(service_code="pothole")
+    assert service is not None
+    point = Point(-71.06, 42.36, srid=4326)
+    first = route_find(service_type=service, location=point)
+    business_calendar_get(department=first.department)
+    with CaptureQueriesContext(connection) as ctx:
+        again = route_find(service_type=service, location=point)
+        business_calendar_get(department=again.department)
+    assert len(ctx.captured_queries) == 0
+    assert again.department == first.department

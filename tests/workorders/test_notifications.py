@@ -1,0 +1,213 @@
+"""Residents hear of acknowledged, in progress, closed and reopened: an e-mail to the
+reporter and each follower and a push to the request's websocket group, each exactly once
+even when the task runs again."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from smtplib import SMTPServerDisconnected
+from typing import Any, ClassVar
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.mail.backends.base import BaseEmailBackend
+
+from backend.service_requests.messaging import status_notify
+from backend.service_requests.models import (
+    CloseReason,
+    ResidentNotification,
+    ServiceRequestEvent,
+    Status,
+)
+from backend.service_requests.notifications import websocket_group
+from backend.service_requests.services import (
+    service_request_close,
+    service_request_follower_add,
+    service_request_reopen,
+)
+from tests.workorders.factories import Staff, good_proof, order_of, request_make
+from workorders.services import work_order_assign, work_order_complete, work_order_start
+
+pytestmark = pytest.mark.django_db
+
+REPORTER = "reporter@example.org"
+
+
+class FlakyBackend(BaseEmailBackend):
+    """A mail server that drops the connection once for each address in ``fail_once``."""
+
+    fail_once: ClassVar[set[str]] = set()
+    outbox: ClassVar[list[Any]] = []
+
+    def send_messages(self, email_messages: Any) -> int:
+        for message in email_messages:
+            for address in message.to:
+                if address in self.fail_once:
+                    self.fail_once.discard(address)
+                    raise SMTPServerDisconnected("connection lost")
+            self.outbox.append(message)
+        return len(email_messages)
+
+
+@pytest.fixture
+def layer(settings: Any) -> BaseChannelLayer:
+    """The real Redis channel layer, under a prefix of this test's own."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"t{uuid.uuid4().hex[:10]}"},
+        }
+    }
+    found = get_channel_layer()
+    assert found is not None
+    return found
+
+
+def _listen(layer: BaseChannelLayer, public_id: str) -> str:
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(websocket_group(public_id=public_id), channel)
+    return str(channel)
+
+
+def _next(layer: BaseChannelLayer, channel: str, timeout: float = 3.0) -> dict[str, Any] | None:
+    async def receive() -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(layer.receive(channel), timeout)
+        except TimeoutError:
+            return None
+
+    return async_to_sync(receive)()
+
+
+def _status_event(sr: Any, to_status: str) -> ServiceRequestEvent:
+    return ServiceRequestEvent.objects.filter(service_request=sr, to_status=to_status).latest("id")
+
+
+def test_the_whole_story_reaches_the_reporter_once_per_change(
+    staff: Staff, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    sr = request_make(contact_email=REPORTER, contact_name="Rosa Diaz", contact_phone="555")
+    order = order_of(sr)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_start(work_order=order, actor=staff.crew)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_complete(
+            work_order=order, actor=staff.crew, proof_photos=[good_proof()], note="Filled it."
+        )
+
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects == [
+        f"city311: {sr.public_id} has been acknowledged",
+        f"city311: work on {sr.public_id} has started",
+        f"city311: {sr.public_id} is closed",
+    ]
+    assert all(m.to == [REPORTER] for m in mailoutbox)
+    closing = mailoutbox[-1].body
+    assert "resolved" in closing and "Filled it." in closing
+    assert "A photo of the finished work: http" in closing  # processed before the message
+    assert "/feedback/" in closing
+    assert ResidentNotification.objects.filter(medium="email", sent_at__isnull=False).count() == 3
+
+
+def test_a_retried_task_sends_nothing_twice(
+    staff: Staff, mailoutbox: list[Any], layer: BaseChannelLayer
+) -> None:
+    sr = request_make(contact_email=REPORTER)
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    event = _status_event(sr, Status.ACKNOWLEDGED)
+    channel = _listen(layer, sr.public_id)
+
+    first = status_notify(event_id=event.pk)
+    second = status_notify(event_id=event.pk)
+
+    assert (first.emails_sent, first.pushed) == (1, True)
+    assert (second.emails_sent, second.pushed) == (0, False)
+    assert len(mailoutbox) == 1
+    assert _next(layer, channel) is not None
+    assert _next(layer, channel, timeout=0.5) is None  # one push only
+
+
+def test_a_send_that_failed_half_way_completes_on_retry_without_repeats(
+    staff: Staff, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.outbox.clear()
+    FlakyBackend.fail_once = {"follower@example.org"}
+    sr = request_make(contact_email=REPORTER)
+    service_request_follower_add(service_request=sr, email="Follower@Example.org")
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    event = _status_event(sr, Status.ACKNOWLEDGED)
+
+    with pytest.raises(SMTPServerDisconnected):
+        status_notify(event_id=event.pk)  # the reporter's went out, the follower's did not
+    result = status_notify(event_id=event.pk)  # Celery's retry
+
+    assert result.emails_sent == 1
+    assert sorted(m.to[0].lower() for m in FlakyBackend.outbox) == [
+        "follower@example.org",
+        REPORTER,
+    ]
+
+
+def test_the_push_carries_only_public_data(staff: Staff, layer: BaseChannelLayer) -> None:
+    sr = request_make(
+        contact_email=REPORTER,
+        contact_name="Rosa Diaz",
+        contact_phone="617-555-0199",
+        description="Hole outside my house",
+    )
+    channel = _listen(layer, sr.public_id)
+    closed = service_request_close(
+        service_request=sr,
+        reason=CloseReason.CANNOT_LOCATE,
+        public_note="Not found.",
+        internal_note="Crew says the caller sounded drunk",
+    )
+
+    status_notify(event_id=_status_event(closed, Status.CLOSED).pk)
+    message = _next(layer, channel)
+
+    assert message is not None
+    assert message["type"] == "request.status"
+    assert message["service_request_id"] == sr.public_id
+    assert (message["message"], message["status"]) == ("closed", "closed")
+    assert (message["close_reason"], message["public_note"]) == ("cannot_locate", "Not found.")
+    text = repr(message)
+    for private in (REPORTER, "Rosa", "617-555-0199", "drunk"):
+        assert private not in text
+
+
+def test_reopened_and_in_progress_are_told_apart(staff: Staff, mailoutbox: list[Any]) -> None:
+    sr = request_make(contact_email=REPORTER)
+    closed = service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
+    service_request_reopen(service_request=closed, public_note="Back again.")
+
+    status_notify(event_id=_status_event(sr, Status.IN_PROGRESS).pk)
+
+    assert mailoutbox[0].subject == f"city311: {sr.public_id} has been reopened"
+    assert "Back again." in mailoutbox[0].body
+
+
+def test_only_status_changes_are_queued(
+    staff: Staff, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        sr = request_make()  # intake: no contact e-mail, so no receipt either
+    assert callbacks == []
+    with django_capture_on_commit_callbacks() as callbacks:
+        work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    assert len(callbacks) == 1
+
+
+def test_without_any_address_only_the_push_goes_out(staff: Staff, mailoutbox: list[Any]) -> None:
+    sr = request_make()
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+
+    result = status_notify(event_id=_status_event(sr, Status.ACKNOWLEDGED).pk)
+
+    assert (result.emails_sent, result.pushed, mailoutbox) == (0, True, [])

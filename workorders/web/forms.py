@@ -1,0 +1,150 @@
+"""Forms of the supervisor console and the feedback page. They only collect input; the
+services decide (and their errors come back as messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from backend.catalog.models import ServiceType
+from workorders.models import HoldReason, ReviewDecision, Team, TeamMember
+from workorders.services import CANCEL_CLOSE_REASONS
+
+NOTE = forms.CharField(
+    required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
+)
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class AssignForm(forms.Form):
+    team = TeamChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="Least-loaded team",
+        help_text="Empty: the team with the fewest open work orders",
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=TeamMember.objects.none(), required=False, empty_label="Anyone in the team"
+    )
+    note = NOTE
+
+    def __init__(self, *args: Any, department_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.ModelChoiceField)
+        team_field.queryset = Team.objects.filter(department_id=department_id, active=True)
+        assignee_field = self.fields["assignee"]
+        assert isinstance(assignee_field, forms.ModelChoiceField)
+        assignee_field.queryset = TeamMember.objects.filter(
+            team__department_id=department_id, team__active=True
+        ).select_related("user", "team")
+
+
+class NoteForm(forms.Form):
+    note = NOTE
+
+
+class HoldForm(forms.Form):
+    reason = forms.ChoiceField(choices=HoldReason.choices)
+    note = NOTE
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > settings.PHOTO_MAX_PER_REQUEST:
+            raise forms.ValidationError(f"At most {settings.PHOTO_MAX_PER_REQUEST} photos.")
+        for index, upload in enumerate(files, start=1):
+            if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"Photo {index} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."
+                )
+        return list(files)
+
+
+class CompleteForm(forms.Form):
+    photos = MultipleImageField(
+        required=False,
+        label="Proof photos",
+        help_text="At least one photo of the finished work (sent now or before)",
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=4000,
+        label="Closing note (the resident reads it)",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+
+
+class CancelForm(forms.Form):
+    close_reason = forms.ChoiceField(
+        choices=[(reason.value, reason.label) for reason in CANCEL_CLOSE_REASONS],
+        label="Close the request as",
+    )
+    public_note = forms.CharField(
+        required=False,
+        max_length=4000,
+        label="Message to the resident",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+    note = NOTE
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=ReviewDecision.choices)
+    note = NOTE
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        max_length=32, label="Original request", help_text="Its id, e.g. SR-2026-000123"
+    )
+    note = NOTE
+
+
+class ChangeTypeForm(forms.Form):
+    service_type = forms.ModelChoiceField(
+        queryset=ServiceType.objects.filter(active=True).order_by("name"),
+        label="New service",
+    )
+    note = NOTE
+
+
+class FeedbackForm(forms.Form):
+    fixed = forms.TypedChoiceField(
+        choices=[("yes", "Yes, it is fixed"), ("no", "No, it is not fixed")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        label="Was it fixed?",
+    )
+    rating = forms.TypedChoiceField(
+        choices=[(str(n), str(n)) for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        label="How would you rate our work? (1 poor, 5 excellent)",
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Anything to add?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -1,0 +1,15 @@
+"""Server-rendered pages: the supervisor console (/staff/workorders/) and resident feedback."""
+
+from django.urls import path
+
+from workorders.web import views
+
+app_name = "workorders"
+
+urlpatterns = [
+    path("staff/workorders/", views.console_queue, name="console-queue"),
+    path("staff/workorders/review", views.console_review, name="console-review"),
+    path("staff/workorders/<int:pk>", views.console_detail, name="console-detail"),
+    path("staff/workorders/<int:pk>/<slug:action>", views.console_action, name="console-action"),
+    path("feedback/<str:token>", views.feedback_page, name="feedback"),
+]
