@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := backend.settings
 
 .PHONY: help run test setup system venv services services-stop status migrate catalog demo \
-        lint typecheck pytest bench-intake bench-photos bench clean-var
+        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench \
+        clean-var
 
 help:
 	@echo "make run    install what is missing, start PostgreSQL+PostGIS, Redis, the ASGI server,"
@@ -65,7 +66,14 @@ bench-intake: setup
 bench-photos: venv
 	$(PY) bench/photos.py
 
-bench: bench-photos bench-intake
+bench-open311: setup
+	@WITH_WRK=1 bash backend/scripts/system-deps.sh
+	$(PY) bench/open311.py
+
+bench-workorders: setup
+	$(PY) bench/workorders.py
+
+bench: bench-photos bench-intake bench-open311 bench-workorders
 
 # Removes the private database, Redis data and media of this checkout.
 clean-var: services-stop
