@@ -19,7 +19,12 @@ as_pg() {
 }
 
 pg_running() { as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
-redis_running() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+port_answers() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+# Ours only: the Redis whose pid file is in this checkout's .var/run (another checkout's or
+# the system's Redis on the same port is never used or stopped).
+redis_running() {
+  [ -f "$RUNDIR/redis.pid" ] && kill -0 "$(cat "$RUNDIR/redis.pid")" 2>/dev/null && port_answers
+}
 
 start() {
   mkdir -p "$VAR" "$RUNDIR" "$VAR/redis" "$VAR/log"
@@ -43,6 +48,11 @@ logging_collector = off
 CONF
   fi
   if ! pg_running; then
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then
+      echo "Port $PG_PORT is taken by a server that is not this checkout's PostgreSQL;" \
+           "set CITY311_PG_PORT (and CITY311_REDIS_PORT) to free ports." >&2
+      exit 1
+    fi
     step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$RUNDIR"; touch "$VAR/log/postgres.log"; chown postgres: "$VAR/log/postgres.log"; fi
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$VAR/log/postgres.log" -w -t 60 start >/dev/null
@@ -56,6 +66,11 @@ CONF
   PGOPTIONS='-c client_min_messages=warning' as_pg "$PGBIN/psql" -q -h "$RUNDIR" -p "$PG_PORT" -U city311 -d city311 \
     -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   if ! redis_running; then
+    if port_answers; then
+      echo "Port $REDIS_PORT is taken by a Redis that is not this checkout's;" \
+           "set CITY311_REDIS_PORT (and CITY311_PG_PORT) to free ports." >&2
+      exit 1
+    fi
     step "starting Redis on 127.0.0.1:$REDIS_PORT"
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
       --daemonize yes --pidfile "$RUNDIR/redis.pid" --logfile "$VAR/log/redis.log" \
