@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mobile_api",
     "analytics",
     "chatbot",
+    "backend.web",
 ]
 if env_bool("CITY311_BENCH", False):
     # The bench-only baseline endpoint (bench/baseline): one bare DRF insert on the same stack.
@@ -118,10 +119,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str(
     "REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/{1 if ENVIRONMENT == 'test' else 0}"
 )
+# Redis pub/sub: one PUBLISH per group message, fanned out to the consumers inside each ASGI
+# process (ADR 0012). Channel names of pub/sub ignore the Redis database number, hence a
+# prefix per environment.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [env_str("CHANNELS_REDIS_URL", REDIS_URL)]},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [env_str("CHANNELS_REDIS_URL", REDIS_URL)],
+            "prefix": env_str("CHANNELS_PREFIX", f"city311_{ENVIRONMENT}_"),
+        },
     }
 }
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -165,6 +172,14 @@ LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")  # the city's own time zone
 USE_I18N = True
 USE_TZ = True
+
+# --- The residents' web pages (backend/web). Map tiles: OpenStreetMap by default; empty means
+# no tile layer (tests, offline): the pin, the address field and "use my location" still work.
+WEB_MAP_TILE_URL = env_str("WEB_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+WEB_MAP_ATTRIBUTION = env_str("WEB_MAP_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+WEB_MAP_CENTER = env_list("WEB_MAP_CENTER", ["42.3601", "-71.0589"])  # lat, long
+# The track page polls its JSON every this many seconds as a fallback to the websocket.
+WEB_TRACK_POLL_SECONDS = env_int("WEB_TRACK_POLL_SECONDS", 10, minimum=1)
 
 # --- Static and media. Media holds processed photos only (metadata stripped); raw uploads
 # wait for processing in a private folder that is never served.
@@ -237,6 +252,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "backend.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Push messages to the mobile app: the dotted path of a class with
+# ``send(*, platform, push_token, message)`` (mobile_api/push.py); the console one logs.
+MOBILE_PUSH_BACKEND = env_str("MOBILE_PUSH_BACKEND", "mobile_api.push.ConsolePushBackend")
 SPECTACULAR_SETTINGS = {
     "TITLE": "city311 API",
     "DESCRIPTION": "Service requests for a city: the mobile API (/mobile/v1/) and the Open311 "

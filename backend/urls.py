@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("backend.web.urls")),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns += [

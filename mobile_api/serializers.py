@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -10,8 +11,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.catalog.models import ServiceAttribute, ServiceType
-from backend.photos.models import Photo, ProcessingState
+from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.service_requests.models import ServiceRequest
+from mobile_api.models import Platform
+from workorders.api.serializers import HoldOut, WorkOrderOut
+from workorders.models import HoldReason, WorkOrder, WorkOrderHold, WorkOrderStatus
 
 # --- Catalog
 
@@ -213,3 +217,189 @@ class RequestPublicOut(serializers.Serializer):
 
     def get_duplicate_of(self, obj: ServiceRequest) -> str | None:
         return obj.duplicate_of.public_id if obj.duplicate_of_id else None  # type: ignore[union-attr]
+
+
+# --- Accounts and devices
+
+
+class SignupIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=150, default="")
+
+
+class LoginIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class AccountOut(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    email = serializers.CharField()
+    name = serializers.CharField()
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+class DeviceIn(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    push_token = serializers.CharField(max_length=512)
+
+
+class DeviceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    platform = serializers.CharField()
+    push_token = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+
+
+# --- Residents: nearby requests, my requests, timeline, follow, feedback
+
+
+class NearbyQueryIn(serializers.Serializer):
+    service_code = serializers.CharField(max_length=64)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    long = serializers.FloatField(min_value=-180, max_value=180)
+
+
+class NearbyOut(serializers.Serializer):
+    service_request_id = serializers.CharField(source="public_id")
+    service_code = serializers.CharField(source="service_type.service_code")
+    status = serializers.CharField()
+    description = serializers.CharField()
+    address = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    distance_m = serializers.SerializerMethodField()
+
+    def get_distance_m(self, obj: Any) -> float:
+        return round(float(obj.distance.m), 1)
+
+
+class ContactOut(serializers.Serializer):
+    name = serializers.CharField(source="contact_name")
+    email = serializers.CharField(source="contact_email")
+    phone = serializers.CharField(source="contact_phone")
+
+
+class MyRequestOut(serializers.Serializer):
+    """One of the resident's own requests: with the contact data they gave."""
+
+    service_request_id = serializers.CharField(source="public_id")
+    service_code = serializers.CharField(source="service_type.service_code")
+    service_name = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    description = serializers.CharField()
+    address = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    expected_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    contact = ContactOut(source="*")
+
+    def get_service_name(self, obj: ServiceRequest) -> str:
+        return obj.service_type.localized_name(self.context.get("language"))
+
+
+class TimelineOut(serializers.Serializer):
+    service_request_id = serializers.CharField(source="public_id")
+    status = serializers.CharField()
+    events = EventOut(many=True, source="public_event_list")
+    photos = PhotoOut(many=True, help_text="`kind`: report (the resident's) or proof (the crew's)")
+
+
+class FollowOut(serializers.Serializer):
+    service_request_id = serializers.CharField()
+    following = serializers.BooleanField()
+
+
+class ResidentFeedbackIn(serializers.Serializer):
+    fixed = serializers.BooleanField(help_text="Was it fixed?")
+    rating = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=5
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class ResidentFeedbackOut(serializers.Serializer):
+    service_request_id = serializers.CharField()
+    status = serializers.CharField()
+    fixed = serializers.BooleanField()
+    rating = serializers.IntegerField(allow_null=True)
+    comment = serializers.CharField()
+    reopened = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+# --- Crews
+
+
+class CrewListQueryIn(serializers.Serializer):
+    status = serializers.MultipleChoiceField(
+        choices=WorkOrderStatus.choices, required=False, help_text="Repeat for several."
+    )
+    bbox = serializers.CharField(
+        required=False, help_text="min_long,min_lat,max_long,max_lat of the request's location"
+    )
+
+    def validate_bbox(self, value: str) -> tuple[float, float, float, float]:
+        parts = value.split(",")
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError as exc:
+            raise serializers.ValidationError(
+                "Four numbers: min_long,min_lat,max_long,max_lat."
+            ) from exc
+        if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+            raise serializers.ValidationError("Four numbers: min_long,min_lat,max_long,max_lat.")
+        min_long, min_lat, max_long, max_lat = numbers
+        if not (-180 <= min_long <= max_long <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise serializers.ValidationError("Longitudes -180..180, latitudes -90..90, min ≤ max.")
+        return min_long, min_lat, max_long, max_lat
+
+
+class CrewWorkOrderOut(WorkOrderOut):
+    """A work order as the crew's phone shows it: with the resident's photos of the problem."""
+
+    request_photos = serializers.SerializerMethodField()
+
+    @extend_schema_field(HoldOut(allow_null=True))
+    def get_hold(self, obj: WorkOrder) -> dict[str, Any] | None:
+        # The prefetched open holds, even when there are none (an empty list): no query per
+        # order in the crew's list.
+        holds: list[WorkOrderHold] | None = getattr(obj, "open_holds", None)
+        if holds is None:
+            return super().get_hold(obj)
+        return dict(HoldOut(holds[0]).data) if holds else None
+
+    @extend_schema_field(PhotoOut(many=True))
+    def get_request_photos(self, obj: WorkOrder) -> list[dict[str, Any]]:
+        photos = [
+            photo for photo in obj.service_request.photos.all() if photo.kind == PhotoKind.REPORT
+        ]
+        return list(PhotoOut(photos, many=True, context=self.context).data)
+
+
+class CrewActionIn(serializers.Serializer):
+    client_at = serializers.DateTimeField(
+        help_text="When the crew acted, by the phone's clock (offline actions are sent later); "
+        "a time in the future counts as now."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CrewStartIn(CrewActionIn):
+    public_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
+
+
+class CrewHoldIn(CrewActionIn):
+    reason = serializers.ChoiceField(choices=HoldReason.choices)
+
+
+class CrewCompleteIn(CrewActionIn):
+    photos = serializers.ListField(
+        child=serializers.ImageField(),
+        required=False,
+        help_text="Proof photos (multipart), up to 5; at least one sent now or before.",
+    )

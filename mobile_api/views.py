@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.gis.geos import Point, Polygon
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Prefetch, Q
 from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api_errors import error_response
-from backend.catalog.selectors import service_type_list
+from backend.catalog.selectors import service_type_get_for_intake, service_type_list
 from backend.intake.services import (
     IdempotencyConflict,
     IntakeError,
@@ -23,15 +28,69 @@ from backend.intake.services import (
     PhotoUpload,
     service_request_submit,
 )
-from backend.photos.models import Photo
-from backend.service_requests.models import Channel
+from backend.photos.models import Photo, PhotoKind
+from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.selectors import service_request_get_public
+from backend.service_requests.services import service_request_follower_add
+from mobile_api.selectors import (
+    service_request_get,
+    service_request_get_for_reporter,
+    service_request_timeline,
+    service_requests_nearby,
+    service_requests_of_reporter,
+)
 from mobile_api.serializers import (
+    AccountOut,
+    CrewActionIn,
+    CrewCompleteIn,
+    CrewHoldIn,
+    CrewListQueryIn,
+    CrewStartIn,
+    CrewWorkOrderOut,
+    DeviceIn,
+    DeviceOut,
+    FollowOut,
+    LoginIn,
+    MyRequestOut,
+    NearbyOut,
+    NearbyQueryIn,
     PhotoOut,
     RequestCreatedOut,
     RequestIn,
     RequestPublicOut,
+    ResidentFeedbackIn,
+    ResidentFeedbackOut,
     ServiceOut,
+    SignupIn,
+    TimelineOut,
+)
+from mobile_api.services import (
+    AccountError,
+    ActionAnswer,
+    ReplayConflict,
+    account_login,
+    account_signup,
+    action_run_once,
+    client_time,
+    device_register,
+    service_request_unfollow,
+)
+from workorders.api.serializers import WorkOrderErrorOut
+from workorders.api.views import service_error, uploaded_photos
+from workorders.feedback import feedback_submit
+from workorders.models import WorkOrder
+from workorders.selectors import (
+    StaffAccess,
+    close_event_latest,
+    staff_access_get,
+    work_order_list_for_user,
+)
+from workorders.services import (
+    KEY_MAX,
+    WorkOrderError,
+    work_order_complete,
+    work_order_hold,
+    work_order_start,
 )
 
 ERROR_SCHEMA = {
@@ -46,11 +105,18 @@ ERROR_SCHEMA = {
 }
 
 
+class MobileView(APIView):
+    """The app signs in with a DRF token (``Authorization: Token ...``); the session works
+    too. Anonymous residents may still browse and file requests."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+
 def _language(request: Request) -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
 
 
-class ServiceListView(APIView):
+class ServiceListView(MobileView):
     @extend_schema(
         operation_id="mobile_services_list",
         summary="The service catalog, localized by Accept-Language (en, es, vi)",
@@ -95,7 +161,7 @@ def _created_body(result: IntakeResult, request: Request) -> dict[str, Any]:
     }
 
 
-class RequestCreateView(APIView):
+class RequestCreateView(MobileView):
     @extend_schema(
         operation_id="mobile_requests_create",
         summary="File a service request (JSON, or multipart with up to 5 `photos`)",
@@ -165,7 +231,7 @@ class RequestCreateView(APIView):
         return response
 
 
-class RequestDetailView(APIView):
+class RequestDetailView(MobileView):
     @extend_schema(
         operation_id="mobile_requests_retrieve",
         summary="The public view of a request: status, expected date, photos, public events",
@@ -184,3 +250,492 @@ class RequestDetailView(APIView):
                 service_request, context={"request": request, "language": _language(request)}
             ).data
         )
+
+
+# --- Shared pieces of the views below
+
+AUTH_ERRORS = {401: OpenApiResponse(ERROR_SCHEMA), 404: OpenApiResponse(ERROR_SCHEMA)}
+MY_REQUESTS_MAX = 200
+CREW_LIST_MAX = 200
+PK_MAX = 2**63 - 1  # larger ids cannot exist (and would overflow the database's bigint)
+
+
+def _not_found(value: object, *, field: str = "public_id", what: str = "request") -> Response:
+    return error_response(
+        {field: [f"No {what} {value}."]},
+        status_code=status.HTTP_404_NOT_FOUND,
+        detail="Not found.",
+    )
+
+
+class SignedInView(MobileView):
+    permission_classes = [IsAuthenticated]
+
+
+# --- Accounts and devices
+
+
+def _account_body(user: Any, token: str) -> dict[str, Any]:
+    return dict(
+        AccountOut(
+            {"user_id": user.pk, "email": user.email, "name": user.first_name, "token": token}
+        ).data
+    )
+
+
+class SignupView(MobileView):
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="mobile_accounts_signup",
+        summary="Create a resident account with e-mail and password; answers its token",
+        request=SignupIn,
+        responses={
+            201: AccountOut,
+            400: OpenApiResponse(ERROR_SCHEMA),
+            409: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data_in = SignupIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        try:
+            user, token = account_signup(
+                email=data["email"], password=data["password"], name=data["name"]
+            )
+        except AccountError as exc:
+            return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+        return Response(_account_body(user, token), status=status.HTTP_201_CREATED)
+
+
+class LoginView(MobileView):
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="mobile_accounts_login",
+        summary="Log in with e-mail and password; answers the account's token",
+        request=LoginIn,
+        responses={
+            200: AccountOut,
+            400: OpenApiResponse(ERROR_SCHEMA),
+            401: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data_in = LoginIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        try:
+            user, token = account_login(email=data["email"], password=data["password"])
+        except AccountError as exc:
+            return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+        return Response(_account_body(user, token))
+
+
+class DeviceRegisterView(SignedInView):
+    @extend_schema(
+        operation_id="mobile_devices_register",
+        summary="Register this phone for push messages (again: refreshes it)",
+        request=DeviceIn,
+        responses={201: DeviceOut, 400: OpenApiResponse(ERROR_SCHEMA), **AUTH_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data_in = DeviceIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        device = device_register(
+            user=request.user,
+            platform=data_in.validated_data["platform"],
+            push_token=data_in.validated_data["push_token"],
+        )
+        return Response(DeviceOut(device).data, status=status.HTTP_201_CREATED)
+
+
+# --- Residents
+
+
+class RequestNearbyView(MobileView):
+    @extend_schema(
+        operation_id="mobile_requests_nearby",
+        summary="Open requests of a service near a point: follow one instead of filing again",
+        parameters=[NearbyQueryIn],
+        responses={
+            200: NearbyOut(many=True),
+            400: OpenApiResponse(ERROR_SCHEMA),
+            404: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = NearbyQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        service_type = service_type_get_for_intake(service_code=data["service_code"])
+        if service_type is None:
+            return _not_found(data["service_code"], field="service_code", what="service")
+        nearby = service_requests_nearby(
+            service_type=service_type, point=Point(data["long"], data["lat"], srid=4326)
+        )
+        return Response(NearbyOut(nearby, many=True).data)
+
+
+class MyRequestListView(SignedInView):
+    @extend_schema(
+        operation_id="mobile_me_requests",
+        summary="The requests I filed, newest first (with the contact data I gave)",
+        responses={200: MyRequestOut(many=True), 401: OpenApiResponse(ERROR_SCHEMA)},
+    )
+    def get(self, request: Request) -> Response:
+        requests = service_requests_of_reporter(user=request.user)[:MY_REQUESTS_MAX]
+        return Response(
+            MyRequestOut(requests, many=True, context={"language": _language(request)}).data
+        )
+
+
+class RequestTimelineView(MobileView):
+    @extend_schema(
+        operation_id="mobile_requests_timeline",
+        summary="A request's public timeline: its events and photos (report and proof)",
+        responses={200: TimelineOut, 404: OpenApiResponse(ERROR_SCHEMA)},
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        service_request = service_request_timeline(public_id=public_id)
+        if service_request is None:
+            return _not_found(public_id)
+        return Response(TimelineOut(service_request, context={"request": request}).data)
+
+
+class RequestFollowView(SignedInView):
+    def _found(self, public_id: str) -> ServiceRequest | None:
+        return service_request_get(public_id=public_id)
+
+    @extend_schema(
+        operation_id="mobile_requests_follow",
+        summary="Follow a request: its status messages reach me too",
+        request=None,
+        responses={200: FollowOut, **AUTH_ERRORS},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        service_request = self._found(public_id)
+        if service_request is None:
+            return _not_found(public_id)
+        service_request_follower_add(
+            service_request=service_request, user=request.user, source="follow"
+        )
+        return Response(FollowOut({"service_request_id": public_id, "following": True}).data)
+
+    @extend_schema(
+        operation_id="mobile_requests_unfollow",
+        summary="Stop following a request",
+        request=None,
+        responses={200: FollowOut, **AUTH_ERRORS},
+    )
+    def delete(self, request: Request, public_id: str) -> Response:
+        service_request = self._found(public_id)
+        if service_request is None:
+            return _not_found(public_id)
+        service_request_unfollow(service_request=service_request, user=request.user)
+        return Response(FollowOut({"service_request_id": public_id, "following": False}).data)
+
+
+class RequestFeedbackView(SignedInView):
+    @extend_schema(
+        operation_id="mobile_requests_feedback",
+        summary="Was it fixed? The reporter's answer to the latest closure",
+        description="Only the request's reporter may answer (anyone else: 404), once per "
+        'closure (409). "Not fixed" within the reopening window reopens the request.',
+        request=ResidentFeedbackIn,
+        responses={
+            201: ResidentFeedbackOut,
+            400: OpenApiResponse(ERROR_SCHEMA),
+            409: OpenApiResponse(ERROR_SCHEMA),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        service_request = service_request_get_for_reporter(user=request.user, public_id=public_id)
+        if service_request is None:
+            return _not_found(public_id)
+        data_in = ResidentFeedbackIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        close_event = close_event_latest(service_request_id=service_request.pk)
+        if close_event is None:
+            return error_response(
+                {"status": ["The request is not closed: there is nothing to answer yet."]},
+                status_code=status.HTTP_409_CONFLICT,
+            )
+        try:
+            result = feedback_submit(
+                close_event=close_event,
+                fixed=data["fixed"],
+                rating=data["rating"],
+                comment=data["comment"],
+                channel=Channel.APP,
+            )
+        except WorkOrderError as exc:
+            return service_error(exc)
+        service_request.refresh_from_db(fields=["status"])
+        if result.reopened:
+            message = "We have reopened your request: a crew will look again."
+        else:
+            message = result.not_reopened_because or "Thank you for telling us."
+        answer = result.feedback
+        return Response(
+            ResidentFeedbackOut(
+                {
+                    "service_request_id": service_request.public_id,
+                    "status": service_request.status,
+                    "fixed": answer.fixed,
+                    "rating": answer.rating,
+                    "comment": answer.comment,
+                    "reopened": result.reopened,
+                    "message": message,
+                }
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# --- Crews
+
+
+CREW_ERRORS = {
+    400: OpenApiResponse(ERROR_SCHEMA),
+    401: OpenApiResponse(ERROR_SCHEMA),
+    404: OpenApiResponse(ERROR_SCHEMA),
+    409: OpenApiResponse(WorkOrderErrorOut),
+    422: OpenApiResponse(ERROR_SCHEMA),
+}
+WORK_ORDER_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="A work order id")
+ACTION_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="One key per action taken on the phone: a retry (even days later, after "
+    "being offline) returns the first answer; the same key for another action or body: 422.",
+)
+
+
+def _crew_orders(access: StaffAccess) -> Any:
+    """The orders a crew member works on: their teams' (all of the department's for a
+    supervisor). Anything else does not exist for the app."""
+    queryset = work_order_list_for_user(access=access)
+    if not access.is_superuser:
+        queryset = queryset.filter(
+            Q(team_id__in=access.teams) | Q(department_id__in=access.supervised)
+        )
+    return queryset.prefetch_related(
+        Prefetch(
+            "service_request__photos",
+            queryset=Photo.objects.filter(kind=PhotoKind.REPORT).order_by("created_at", "id"),
+        )
+    )
+
+
+def _crew_order(request: Request, pk: str) -> tuple[StaffAccess, WorkOrder | None]:
+    """The order if the user works on it; anything else (another team's, a malformed or
+    impossible id) does not exist."""
+    access = staff_access_get(user=request.user)
+    if not pk.isascii() or not pk.isdigit() or int(pk) > PK_MAX:
+        return access, None
+    return access, _crew_orders(access).filter(pk=int(pk)).first()
+
+
+def _crew_body(request: Request, access: StaffAccess, pk: str) -> dict[str, Any]:
+    fresh = _crew_orders(access).get(pk=int(pk))
+    return dict(CrewWorkOrderOut(fresh, context={"request": request}).data)
+
+
+class CrewWorkOrderListView(SignedInView):
+    @extend_schema(
+        operation_id="mobile_crew_workorders_list",
+        summary="My team's work orders by due time; filter by status and bounding box",
+        parameters=[CrewListQueryIn],
+        responses={
+            200: CrewWorkOrderOut(many=True),
+            400: OpenApiResponse(ERROR_SCHEMA),
+            401: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = CrewListQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        queryset = _crew_orders(staff_access_get(user=request.user))
+        if data.get("status"):
+            queryset = queryset.filter(status__in=sorted(data["status"]))
+        if data.get("bbox"):
+            queryset = queryset.filter(
+                service_request__location__within=Polygon.from_bbox(data["bbox"])
+            )
+        orders = queryset[:CREW_LIST_MAX]
+        return Response(CrewWorkOrderOut(orders, many=True, context={"request": request}).data)
+
+
+class CrewWorkOrderDetailView(SignedInView):
+    @extend_schema(
+        operation_id="mobile_crew_workorders_retrieve",
+        summary="One of my team's work orders, with the request's photos and location",
+        parameters=[WORK_ORDER_ID],
+        responses={200: CrewWorkOrderOut, **AUTH_ERRORS},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        _, work_order = _crew_order(request, pk)
+        if work_order is None:
+            return _not_found(pk, field="id", what="work order")
+        return Response(CrewWorkOrderOut(work_order, context={"request": request}).data)
+
+
+class CrewActionView(SignedInView):
+    """Start, hold, complete: each with an idempotency key and the phone's time."""
+
+    action = ""
+    input_class: type[CrewActionIn] = CrewActionIn
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def input(self, request: Request) -> dict[str, Any] | Response:
+        raw = request.data
+        fields = (
+            {key: raw.get(key) for key in raw if key != "photos"} if hasattr(raw, "get") else raw
+        )
+        data_in = self.input_class(data=fields)
+        data_in.is_valid(raise_exception=True)
+        return dict(data_in.validated_data)
+
+    def fingerprint(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        return {key: str(value) for key, value in data.items()}
+
+    def post(self, request: Request, pk: str) -> Response:
+        access, work_order = _crew_order(request, pk)
+        if work_order is None:
+            return _not_found(pk, field="id", what="work order")
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if not key or len(key) > KEY_MAX:
+            return error_response(
+                {"Idempotency-Key": [f"Required, at most {KEY_MAX} characters."]},
+                status_code=status.HTTP_400_BAD_REQUEST,
+            )
+        data = self.input(request)
+        if isinstance(data, Response):
+            return data
+        order = work_order
+
+        def run() -> ActionAnswer:
+            try:
+                self.act(request, order, data)
+            except WorkOrderError as exc:
+                failed = service_error(exc)
+                return ActionAnswer(status_code=failed.status_code, body=dict(failed.data or {}))
+            return ActionAnswer(status_code=200, body=_crew_body(request, access, pk))
+
+        try:
+            answer = action_run_once(
+                user=request.user,
+                key=key,
+                action=f"{self.action}:{work_order.pk}",
+                payload=self.fingerprint(request, data),
+                run=run,
+            )
+        except ReplayConflict:
+            return error_response(
+                {"Idempotency-Key": ["This key was used for another action or with another body."]},
+                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        response = Response(answer.body, status=answer.status_code)
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class CrewStartView(CrewActionView):
+    action = "start"
+    input_class = CrewStartIn
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        work_order_start(
+            work_order=work_order,
+            actor=request.user,
+            note=data["note"],
+            public_note=data["public_note"],
+            at=client_time(data["client_at"], not_before=work_order.updated_at),
+        )
+
+    @extend_schema(
+        operation_id="mobile_crew_workorders_start",
+        summary="Start the work",
+        request=CrewStartIn,
+        parameters=[WORK_ORDER_ID, ACTION_KEY],
+        responses={200: CrewWorkOrderOut, **CREW_ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+
+class CrewHoldView(CrewActionView):
+    action = "hold"
+    input_class = CrewHoldIn
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        work_order_hold(
+            work_order=work_order,
+            reason=data["reason"],
+            note=data["note"],
+            actor=request.user,
+            at=client_time(data["client_at"], not_before=work_order.updated_at),
+        )
+
+    @extend_schema(
+        operation_id="mobile_crew_workorders_hold",
+        summary="Put on hold (pauses the SLA clock)",
+        request=CrewHoldIn,
+        parameters=[WORK_ORDER_ID, ACTION_KEY],
+        responses={200: CrewWorkOrderOut, **CREW_ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+
+class CrewCompleteView(CrewActionView):
+    action = "complete"
+    input_class = CrewActionIn
+
+    def input(self, request: Request) -> dict[str, Any] | Response:
+        data = super().input(request)
+        photos = uploaded_photos(request)
+        if isinstance(data, Response) or isinstance(photos, Response):
+            return photos if isinstance(photos, Response) else data
+        data["photos"] = photos
+        return data
+
+    def fingerprint(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "client_at": str(data["client_at"]),
+            "note": data["note"],
+            "photos": [hashlib.sha256(photo).hexdigest() for photo in data["photos"]],
+        }
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        work_order_complete(
+            work_order=work_order,
+            actor=request.user,
+            proof_photos=data["photos"],
+            note=data["note"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            at=client_time(data["client_at"], not_before=work_order.updated_at),
+        )
+
+    @extend_schema(
+        operation_id="mobile_crew_workorders_complete",
+        summary="Complete with proof photos (multipart `photos`); closes the request",
+        description="At least one proof photo is needed (sent now or before). A photo taken "
+        "before the request, away from its location, or without EXIF position still "
+        "completes the order but flags it for a supervisor's review.",
+        request={"multipart/form-data": CrewCompleteIn, "application/json": CrewActionIn},
+        parameters=[WORK_ORDER_ID, ACTION_KEY],
+        responses={200: CrewWorkOrderOut, 413: OpenApiResponse(ERROR_SCHEMA), **CREW_ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)

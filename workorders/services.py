@@ -54,6 +54,7 @@ from backend.service_requests.services import (
     service_request_reopen,
     service_request_start,
 )
+from workorders.live import work_order_push_enqueue
 from workorders.models import (
     OPEN_STATUSES,
     HoldReason,
@@ -198,8 +199,10 @@ def _event(
     to_status: str = "",
     note: str = "",
     data: dict[str, Any] | None = None,
+    left_team_id: int | None = None,
 ) -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(
+    """Writes the event and queues the teams' live update (``workorders.live``)."""
+    event = WorkOrderEvent.objects.create(
         work_order=work_order,
         kind=kind,
         created_at=at,
@@ -209,6 +212,8 @@ def _event(
         note=note,
         data=data or {},
     )
+    work_order_push_enqueue(work_order=work_order, kind=kind, left_team_id=left_team_id)
+    return event
 
 
 def _lock(work_order: WorkOrder) -> tuple[ServiceRequest, WorkOrder]:
@@ -365,6 +370,7 @@ def _assign(
 ) -> ServiceRequest:
     _check("assign", work_order)
     from_status = work_order.status
+    left_team_id = work_order.team_id
     work_order.status = WorkOrderStatus.ASSIGNED
     work_order.team = team
     work_order.assignee = assignee
@@ -384,6 +390,7 @@ def _assign(
             "team_name": team.name,
             "assignee": assignee.pk if assignee else None,
         },
+        left_team_id=left_team_id,
     )
     return _follow(
         service_request,

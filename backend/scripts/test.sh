@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+# Chromium for the web pages' end-to-end browser test (installed only when missing).
+WITH_CHROMIUM=1 bash backend/scripts/system-deps.sh
 state=$(bash backend/scripts/services.sh start)
 if [ "$state" = started ]; then
   trap 'bash backend/scripts/services.sh stop' EXIT

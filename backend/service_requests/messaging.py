@@ -190,6 +190,9 @@ def status_message_build(*, event: ServiceRequestEvent, kind: str) -> StatusMess
         "close_reason": event.close_reason,
         "public_note": event.public_note,
         "at": event.created_at.isoformat(),
+        "expected_at": (
+            service_request.expected_at.isoformat() if service_request.expected_at else None
+        ),
         "photos": photos,
     }
     return StatusMessage(kind=kind, subject=subject, body="\n\n".join(lines), push=push)

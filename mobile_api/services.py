@@ -1,0 +1,198 @@
+"""Writes of the mobile API that belong to no other app: accounts and their tokens, devices
+and push messages, unfollowing, and the kept answers of idempotent crew actions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from backend.service_requests.models import RequestFollower, ServiceRequest
+from mobile_api.models import ActionReplay, Device
+from mobile_api.push import PushMessage, push_backend_get
+
+
+class AccountError(Exception):
+    def __init__(self, message: str, *, field: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status_code = status_code
+
+
+class ReplayConflict(Exception):
+    """The idempotency key was used before for another action or another body."""
+
+
+def _user_id(user: AbstractBaseUser | AnonymousUser) -> int:
+    if not user.is_authenticated:
+        raise ValueError("A signed-in user is needed.")
+    return int(user.pk)
+
+
+# --- Accounts
+
+
+def account_signup(*, email: str, password: str, name: str = "") -> tuple[AbstractBaseUser, str]:
+    """A resident's account, its e-mail as the user name; returns the user and the token."""
+    email = email.strip().lower()
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=email).exists():
+        raise AccountError(
+            "An account with this e-mail exists already.", field="email", status_code=409
+        )
+    try:
+        validate_password(password, user=user_model(username=email, email=email))
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages), field="password") from exc
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(
+                username=email, email=email, password=password, first_name=name[:150]
+            )
+            token = Token.objects.create(user=user)
+    except IntegrityError as exc:  # the same e-mail signing up twice at once
+        raise AccountError(
+            "An account with this e-mail exists already.", field="email", status_code=409
+        ) from exc
+    return user, token.key
+
+
+def account_login(*, email: str, password: str) -> tuple[AbstractBaseUser, str]:
+    user = authenticate(username=email.strip().lower(), password=password)
+    if user is None or not user.is_active:
+        raise AccountError("Wrong e-mail or password.", field="password", status_code=401)
+    token, _ = Token.objects.get_or_create(user=user)
+    return user, token.key
+
+
+# --- Devices and push messages
+
+
+def device_register(
+    *, user: AbstractBaseUser | AnonymousUser, platform: str, push_token: str
+) -> Device:
+    """Registers (or refreshes) the phone; the token moves to this user if it was another's."""
+    now = timezone.now()
+    device, _ = Device.objects.update_or_create(
+        push_token=push_token,
+        defaults={"user_id": _user_id(user), "platform": platform, "last_seen_at": now},
+        create_defaults={
+            "user_id": _user_id(user),
+            "platform": platform,
+            "created_at": now,
+            "last_seen_at": now,
+        },
+    )
+    return device
+
+
+def push_send(*, user_id: int, message: PushMessage) -> int:
+    """Sends the message to each of the user's devices through the configured backend, after
+    the transaction commits; the number of devices."""
+    devices = list(Device.objects.filter(user_id=user_id).values_list("platform", "push_token"))
+
+    def send() -> None:
+        backend = push_backend_get()
+        for platform, push_token in devices:
+            backend.send(platform=platform, push_token=push_token, message=message)
+
+    transaction.on_commit(send, robust=True)
+    return len(devices)
+
+
+# --- Following
+
+
+def service_request_unfollow(
+    *, service_request: ServiceRequest, user: AbstractBaseUser | AnonymousUser
+) -> int:
+    """The user stops following the request (their account's follow, not e-mail ones)."""
+    deleted, _ = RequestFollower.objects.filter(
+        service_request=service_request, user_id=_user_id(user), email=""
+    ).delete()
+    return deleted
+
+
+# --- Idempotent actions
+
+
+@dataclass(frozen=True)
+class ActionAnswer:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def _fingerprint(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def action_run_once(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    key: str,
+    action: str,
+    payload: dict[str, Any],
+    run: Callable[[], ActionAnswer],
+) -> ActionAnswer:
+    """Runs the action once per (user, key): a retry with the same action and payload gets
+    the first answer back; another action or payload under the same key is a conflict.
+    Only successful answers (2xx) are kept, so a refused action may be sent again."""
+    fingerprint = _fingerprint(payload)
+    with transaction.atomic():
+        # A retry after the first one committed finds its answer here; two at once are
+        # serialised by the service's row lock on the work order (see below).
+        kept = (
+            ActionReplay.objects.select_for_update().filter(user_id=_user_id(user), key=key).first()
+        )
+        if kept is not None:
+            if kept.action != action or kept.fingerprint != fingerprint:
+                raise ReplayConflict(key)
+            return ActionAnswer(status_code=kept.status_code, body=kept.body, replayed=True)
+        answer = run()
+        if not 200 <= answer.status_code < 300:
+            # A concurrent retry with the key may have acted first (the service waited for its
+            # row lock, then refused): its kept answer is the one to give.
+            kept = ActionReplay.objects.filter(user_id=_user_id(user), key=key).first()
+            if kept is not None and (kept.action, kept.fingerprint) == (action, fingerprint):
+                return ActionAnswer(status_code=kept.status_code, body=kept.body, replayed=True)
+        else:
+            try:
+                with transaction.atomic():
+                    ActionReplay.objects.create(
+                        user_id=_user_id(user),
+                        key=key,
+                        action=action,
+                        fingerprint=fingerprint,
+                        status_code=answer.status_code,
+                        body=answer.body,
+                        created_at=timezone.now(),
+                    )
+            except IntegrityError:
+                # Another retry finished first and its answer was kept: ours is the same action.
+                pass
+    return answer
+
+
+def client_time(value: datetime | None, *, not_before: datetime | None = None) -> datetime:
+    """The moment the crew acted, as their phone says: never in the future, nor before the
+    order's last change (history stays in order even when a phone's clock is wrong)."""
+    now = timezone.now()
+    if value is None or value > now:
+        return now
+    if not_before is not None and value < not_before:
+        return not_before
+    return value

@@ -1,0 +1,90 @@
+"""Live updates of the teams' queues: what ``/ws/crew/`` pushes (``workorders.consumers``).
+
+Every lifecycle change of a work order (created, assigned, started, held, resumed, completed,
+cancelled) is pushed, after the transaction commits, to the group of the order's team (and,
+on a reassignment, of the team it left) and to its department's group, which supervisors
+hear. A push carries the order's id, status, due time, team and its request's public id,
+nothing else; clients re-read the queue API for more. Pushes are hints, not a record: sent
+once, ``robust`` (a channel-layer outage loses the push, never the transition), and a client
+that reconnects reloads its queue."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from backend.service_requests.models import ServiceRequest
+from workorders.models import WorkOrder, WorkOrderEventKind
+
+MESSAGE_TYPE = "workorder.change"
+# The events that change what a queue shows.
+QUEUE_EVENT_KINDS = frozenset(
+    {
+        WorkOrderEventKind.CREATED,
+        WorkOrderEventKind.ASSIGNED,
+        WorkOrderEventKind.STARTED,
+        WorkOrderEventKind.HELD,
+        WorkOrderEventKind.RESUMED,
+        WorkOrderEventKind.COMPLETED,
+        WorkOrderEventKind.CANCELLED,
+    }
+)
+
+
+def team_group(*, team_id: int) -> str:
+    """The Channels group that hears changes to a team's queue."""
+    return f"workorders_team_{team_id}"
+
+
+def department_group(*, department_id: int) -> str:
+    """The Channels group of a department's whole queue (its supervisors)."""
+    return f"workorders_department_{department_id}"
+
+
+def _public_id(work_order: WorkOrder) -> str:
+    if WorkOrder.service_request.is_cached(work_order):
+        return work_order.service_request.public_id
+    return str(
+        ServiceRequest.objects.filter(pk=work_order.service_request_id)
+        .values_list("public_id", flat=True)
+        .get()
+    )
+
+
+def work_order_change_message(*, work_order: WorkOrder, kind: str) -> dict[str, Any]:
+    return {
+        "type": MESSAGE_TYPE,
+        "event": kind,
+        "id": work_order.pk,
+        "status": work_order.status,
+        "due_at": work_order.due_at.isoformat() if work_order.due_at else None,
+        "team_id": work_order.team_id,
+        "service_request_id": _public_id(work_order),
+    }
+
+
+def work_order_push(*, groups: list[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def work_order_push_enqueue(
+    *, work_order: WorkOrder, kind: str, left_team_id: int | None = None
+) -> None:
+    """Queues the push of the order as it is now, for after the commit."""
+    if kind not in QUEUE_EVENT_KINDS:
+        return
+    team_ids = [work_order.team_id] if work_order.team_id is not None else []
+    if left_team_id is not None and left_team_id not in team_ids:
+        team_ids.append(left_team_id)
+    groups = [team_group(team_id=team_id) for team_id in team_ids]
+    groups.append(department_group(department_id=work_order.department_id))
+    message = work_order_change_message(work_order=work_order, kind=kind)
+    transaction.on_commit(partial(work_order_push, groups=groups, message=message), robust=True)
