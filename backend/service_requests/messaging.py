@@ -4,7 +4,9 @@ A ``ResidentNotification`` row per (request, message, medium, recipient) is the 
 it is locked while the message goes out and stamped in the same transaction, so a task that
 is retried (or run twice) sends nothing it sent before. E-mails go through Django's mail
 backend (the console in development); websocket pushes through the Channels layer to the
-request's group. Pushes carry only what the public view of a request shows."""
+request's group; phone pushes to the reporter's and followers' devices registered in the
+mobile app, through the configured backend (``mobile_api.push``). Websocket pushes carry only
+what the public view of a request shows."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from backend.service_requests.notifications import (
 
 EMAIL = "email"
 WEBSOCKET = "websocket"
+PUSH = "push"
 
 
 def _send_once(
@@ -209,6 +212,28 @@ def _push(group: str, message: dict[str, Any]) -> None:
 class StatusNotifyResult:
     emails_sent: int = 0
     pushed: bool = False
+    phones_sent: int = 0
+
+
+def _phones(*, service_request: ServiceRequest) -> list[tuple[int, str, str]]:
+    """(device id, platform, push token) of the reporter's and the following users' phones
+    registered through the mobile app."""
+    from mobile_api.models import Device
+
+    user_ids = set(
+        RequestFollower.objects.filter(
+            service_request=service_request, user__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+    if service_request.reporter_id is not None:
+        user_ids.add(service_request.reporter_id)
+    if not user_ids:
+        return []
+    return list(
+        Device.objects.filter(user_id__in=user_ids)
+        .order_by("pk")
+        .values_list("pk", "platform", "push_token")
+    )
 
 
 def status_notify(*, event_id: int) -> StatusNotifyResult:
@@ -251,4 +276,25 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
         recipient="",
         send=lambda: _push(websocket_group(public_id=service_request.public_id), message.push),
     )
-    return StatusNotifyResult(emails_sent=sent, pushed=pushed)
+    from mobile_api.push import PushMessage, push_backend_get
+
+    phone_message = PushMessage(
+        title=message.subject,
+        body=event.public_note or message.subject,
+        data={"service_request_id": service_request.public_id, "status": event.to_status},
+    )
+    phones = 0
+    for device_id, platform, push_token in _phones(service_request=service_request):
+        phones += _send_once(
+            service_request=service_request,
+            kind=marker,
+            medium=PUSH,
+            recipient=f"device:{device_id}",
+            send=partial(
+                push_backend_get().send,
+                platform=platform,
+                push_token=push_token,
+                message=phone_message,
+            ),
+        )
+    return StatusNotifyResult(emails_sent=sent, pushed=pushed, phones_sent=phones)
