@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from backend.websocket_consumers import PushConsumer
 from workorders.live import department_group, team_group
 from workorders.models import TeamMember, TeamRole
 
@@ -33,7 +33,8 @@ def _groups_of(user_id: int) -> list[str]:
     return list(dict.fromkeys(groups))
 
 
-class CrewQueueConsumer(AsyncJsonWebsocketConsumer):
+class CrewQueueConsumer(PushConsumer):
+    database_free_types = frozenset({"workorder.change"})  # its handler only passes it on
     groups_joined: list[str]
 
     async def connect(self) -> None:

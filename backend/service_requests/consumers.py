@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent, Status
 from backend.service_requests.notifications import websocket_group
+from backend.websocket_consumers import PushConsumer
 
 CLOSE_NOT_FOUND = 4404
 
@@ -51,7 +51,8 @@ def _snapshot(public_id: str) -> dict[str, Any] | None:
     }
 
 
-class RequestStatusConsumer(AsyncJsonWebsocketConsumer):
+class RequestStatusConsumer(PushConsumer):
+    database_free_types = frozenset({"request.status"})  # its handler only passes it on
     group: str | None = None
 
     async def connect(self) -> None:

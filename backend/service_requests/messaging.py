@@ -236,9 +236,17 @@ def _phones(*, service_request: ServiceRequest) -> list[tuple[int, str, str]]:
     )
 
 
-def status_notify(*, event_id: int) -> StatusNotifyResult:
-    """Sends an event's status message to each recipient and to the websocket group, each
-    at most once."""
+def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, Any]) -> bool:
+    return _send_once(
+        service_request=service_request,
+        kind=marker,
+        medium=WEBSOCKET,
+        recipient="",
+        send=lambda: _push(websocket_group(public_id=service_request.public_id), push),
+    )
+
+
+def _status_event(event_id: int) -> tuple[ServiceRequestEvent, str] | None:
     event = (
         ServiceRequestEvent.objects.select_related(
             "service_request__service_type", "service_request__reporter"
@@ -247,10 +255,37 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
         .first()
     )
     if event is None:
-        return StatusNotifyResult()
+        return None
     kind = status_message_kind(from_status=event.from_status, to_status=event.to_status)
     if kind is None:
+        return None
+    return event, kind
+
+
+def status_push(*, event_id: int) -> bool:
+    """The live part of an event's status message: the websocket push alone, at most once.
+
+    Called at commit by the process that made the change, so the watchers of a request see
+    it without waiting for the Celery hop; ``status_notify`` (the task) pushes it too if
+    this did not get through (the marker is shared), and sends the e-mails and phone
+    pushes. True if it pushed now."""
+    found = _status_event(event_id)
+    if found is None:
+        return False
+    event, kind = found
+    message = status_message_build(event=event, kind=kind)
+    return _push_once(
+        service_request=event.service_request, marker=f"{kind}:{event.pk}", push=message.push
+    )
+
+
+def status_notify(*, event_id: int) -> StatusNotifyResult:
+    """Sends an event's status message to each recipient and to the websocket group, each
+    at most once."""
+    found = _status_event(event_id)
+    if found is None:
         return StatusNotifyResult()
+    event, kind = found
     service_request = event.service_request
     message = status_message_build(event=event, kind=kind)
     marker = f"{kind}:{event.pk}"
@@ -269,13 +304,7 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
                 recipient_list=[email],
             ),
         )
-    pushed = _send_once(
-        service_request=service_request,
-        kind=marker,
-        medium=WEBSOCKET,
-        recipient="",
-        send=lambda: _push(websocket_group(public_id=service_request.public_id), message.push),
-    )
+    pushed = _push_once(service_request=service_request, marker=marker, push=message.push)
     from mobile_api.push import PushMessage, push_backend_get
 
     phone_message = PushMessage(

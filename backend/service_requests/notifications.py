@@ -49,10 +49,15 @@ def service_request_receipt_enqueue(*, service_request: ServiceRequest) -> None:
 def service_request_status_enqueue(
     *, service_request: ServiceRequest, event: ServiceRequestEvent
 ) -> None:
-    """Queues the status message of ``event`` once the transaction commits. Always queued,
-    even without e-mail recipients: the websocket push goes to whoever watches."""
+    """Once the transaction commits: pushes the status change to the request's websocket
+    group from this process (live pages hear it at once; a failure is logged and left to
+    the task), then queues the status message task (e-mails, phone pushes, and the
+    websocket push if this one did not go out). Always queued, even without e-mail
+    recipients."""
     if status_message_kind(from_status=event.from_status, to_status=event.to_status) is None:
         return
+    from backend.service_requests.messaging import status_push
     from backend.service_requests.tasks import service_request_notify
 
+    transaction.on_commit(partial(status_push, event_id=event.pk), robust=True)
     transaction.on_commit(partial(service_request_notify.delay, event.pk), robust=True)

@@ -119,3 +119,34 @@ async def test_an_unknown_request_is_closed_with_4404(layer: BaseChannelLayer, d
     closing = await client.receive_output(timeout=2)
 
     assert closing == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+
+
+async def test_a_push_skips_the_database_hop_that_connecting_makes(
+    staff: Staff, layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status push only passes data on: Channels' per-message ``close_old_connections``
+    thread hop (most of a 1,000-watcher fan-out's time) is skipped for it, and only for it."""
+    import channels.consumer
+
+    hops: list[str] = []
+    real = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append("hop")
+        await real()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    sr = await _request()
+    client = communicator(f"/ws/requests/{sr.public_id}/")
+    assert (await client.connect())[0]
+    await client.receive_json_from()
+    assert hops == ["hop"]  # websocket.connect touches the database: it keeps the hop
+
+    await database_sync_to_async(service_request_close)(
+        service_request=sr, reason=CloseReason.RESOLVED, public_note="Filled."
+    )
+    pushed = await client.receive_json_from(timeout=5)
+
+    assert (pushed["status"], pushed["public_note"]) == ("closed", "Filled.")
+    assert hops == ["hop"]
+    await client.disconnect()

@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.mail.backends.base import BaseEmailBackend
 
-from backend.service_requests.messaging import status_notify
+from backend.service_requests.messaging import status_notify, status_push
 from backend.service_requests.models import (
     CloseReason,
     ResidentNotification,
@@ -27,6 +27,7 @@ from backend.service_requests.services import (
     service_request_follower_add,
     service_request_reopen,
 )
+from backend.service_requests.tasks import service_request_notify
 from tests.workorders.factories import Staff, good_proof, order_of, request_make
 from workorders.live import work_order_push
 from workorders.services import work_order_assign, work_order_complete, work_order_start
@@ -194,6 +195,49 @@ def test_reopened_and_in_progress_are_told_apart(staff: Staff, mailoutbox: list[
     assert "Back again." in mailoutbox[0].body
 
 
+def test_the_push_made_at_commit_is_not_repeated_by_the_task(
+    staff: Staff, mailoutbox: list[Any], layer: BaseChannelLayer
+) -> None:
+    sr = request_make(contact_email=REPORTER)
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    event = _status_event(sr, Status.ACKNOWLEDGED)
+    channel = _listen(layer, sr.public_id)
+
+    assert status_push(event_id=event.pk) is True  # the changing process, at commit
+    result = status_notify(event_id=event.pk)  # the task, a moment later
+
+    assert (result.emails_sent, result.pushed) == (1, False)
+    pushed = _next(layer, channel)
+    assert pushed is not None and pushed["status"] == Status.ACKNOWLEDGED
+    assert _next(layer, channel, timeout=0.5) is None  # one push only
+
+
+def test_a_push_that_failed_at_commit_goes_out_with_the_task(
+    staff: Staff, layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from backend.service_requests import messaging
+
+    sr = request_make()
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    event = _status_event(sr, Status.ACKNOWLEDGED)
+    channel = _listen(layer, sr.public_id)
+    real_push = messaging._push
+
+    def redis_away(group: str, message: dict[str, Any]) -> None:
+        raise RedisConnectionError("channel layer away")
+
+    monkeypatch.setattr(messaging, "_push", redis_away)
+    with pytest.raises(RedisConnectionError):
+        status_push(event_id=event.pk)
+    monkeypatch.setattr(messaging, "_push", real_push)
+
+    assert status_notify(event_id=event.pk).pushed is True
+    pushed = _next(layer, channel)
+    assert pushed is not None and pushed["status"] == Status.ACKNOWLEDGED
+
+
 def test_only_status_changes_are_queued(
     staff: Staff, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -202,7 +246,9 @@ def test_only_status_changes_are_queued(
     assert _resident_messages(callbacks) == []
     with django_capture_on_commit_callbacks() as callbacks:
         work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
-    assert len(_resident_messages(callbacks)) == 1
+    live, queued = _resident_messages(callbacks)  # one status change: its push, its task
+    assert (live.func, queued.func) == (status_push, service_request_notify.delay)
+    assert live.keywords["event_id"] == queued.args[0]
 
 
 def _resident_messages(callbacks: list[Any]) -> list[Any]:
