@@ -6,14 +6,15 @@ PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := backend.settings
 
 .PHONY: help run test setup system venv services services-stop status migrate catalog demo \
-        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench \
-        clean-var
+        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench \
+        backup restore clean-var
 
 help:
 	@echo "make run    install what is missing, start PostgreSQL+PostGIS, Redis, the ASGI server,"
 	@echo "            a Celery worker and Celery beat (Ctrl-C stops all of it)"
 	@echo "make test   the same set-up without demo data, then ruff, mypy and pytest"
 	@echo "make bench  the benchmarks in bench/ (prints their figures)"
+	@echo "make backup / make restore BACKUP=.var/backups/<timestamp>  database and media"
 
 system:
 	@bash backend/scripts/system-deps.sh
@@ -73,7 +74,31 @@ bench-open311: setup
 bench-workorders: setup
 	$(PY) bench/workorders.py
 
+# The busy-day mixed load for 10 minutes against a stack of its own (docs/reliability.md).
+bench-load: system venv
+	$(PY) bench/load.py
+
+# The assistant's NLU parse time, a chat turn through /api/v1/chat/ with the real Rasa, and
+# the training time of both NLU pipelines (bench/chat.py).
+bench-chat: setup
+	$(PY) bench/chat.py
+
+# Analytics over 5 million generated requests: scorecard, department page and hotspots
+# against the raw computation, import rate, count freshness (bench/analytics.py; ROWS=...).
+bench-analytics: setup
+	$(PY) bench/analytics.py $(if $(ROWS),--rows $(ROWS))
+
 bench: bench-photos bench-intake bench-open311 bench-workorders
+
+# The database and media into .var/backups/<timestamp>/ (DB=name or URL: another database).
+backup: services
+	@bash backend/scripts/backup.sh $(if $(DB),--db $(DB))
+
+# make restore BACKUP=.var/backups/<timestamp> [DB=name] [FORCE=1]: back into the database
+# (created when missing; one with tables only with FORCE=1) and the media folders.
+restore: services
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=.var/backups/<timestamp> [DB=name] [FORCE=1]"; exit 2; }
+	@bash backend/scripts/restore.sh $(BACKUP) $(if $(DB),--db $(DB)) $(if $(FORCE),--force)
 
 # Removes the private database, Redis data and media of this checkout.
 clean-var: services-stop

@@ -1,3 +1,4 @@
-"""Analytics (to come, analytics issue): response times, backlogs, SLA on-time shares and
-CityScore-style scores from the append-only event history; daily rollups, the staff
-dashboards and maps, the public open-data export and the historical importers."""
+"""Analytics: response times, backlogs, SLA on-time shares and CityScore-style scores computed
+from the append-only history (docs/metrics.md); daily rollups kept fresh by a Celery beat job
+(ADR 0014), the staff API and pages (charts, maps, live counters), the public open-data
+export, the historical importers and the synthetic data generator."""

@@ -62,3 +62,48 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is not None and isinstance(response.data, dict) and "errors" not in response.data:
         response.data["errors"] = {}
     return response
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+_OPEN311_ERRORS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+
+
+def openapi_document_415(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation that takes a body answers 415,
+    in its error shape, to a body of a content type it does not read; the document says so."""
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "415" in responses:
+                continue
+            open311 = path.startswith("/open311/")
+            schema = _OPEN311_ERRORS_SCHEMA if open311 else _ERROR_SCHEMA
+            media_type = "application/json"
+            responses["415"] = {
+                "description": "The body's Content-Type is not one this operation reads",
+                "content": {media_type: {"schema": schema}},
+            }
+            if open311 and path.endswith(".xml"):
+                responses["415"]["content"] = {
+                    "text/xml": {"schema": {"type": "string", "description": "GeoReport v2 XML"}}
+                }
+    return result

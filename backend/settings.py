@@ -3,7 +3,9 @@ helpers in ``backend.env``, with a safe development default; ``.env.example`` do
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "backend.service_requests",
     "backend.photos",
     "backend.open311",
+    "backend.outbox",
     "workorders",
     "mobile_api",
     "analytics",
@@ -60,6 +63,8 @@ if env_bool("CITY311_BENCH", False):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "backend.middleware.RequestBodyLimitMiddleware",
+    "backend.middleware.NulCharacterMiddleware",
+    "backend.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -111,6 +116,9 @@ if env_bool("DB_POOL", True):
         "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
         "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
     }
+    # With the pool, Django checks each connection as it leaves the pool: after a database
+    # restart the broken ones are dropped and new ones made, with no application restart.
+    _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,9 +147,27 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task a worker took but never acknowledged (the worker was killed) is handed to
+    # another worker after this many seconds. Longer than any task runs or waits for a retry
+    # (retry_backoff caps at 600 s): shorter would run live tasks twice.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 900, minimum=5),
+    # Publishing gives up at once when the broker is away (kombu would retry for ~6 s): the
+    # outbox keeps the task and its dispatcher tries again (backend/outbox).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_TIMEZONE = "UTC"
 # Seconds between escalation scans of work orders (marks overdue, e-mails supervisors).
 WORKORDER_ESCALATION_INTERVAL_S = env_int("WORKORDER_ESCALATION_INTERVAL_S", 180, minimum=10)
+# Analytics (docs/metrics.md, ADR 0014): seconds between refreshes of the daily rollups (past
+# days are at most this stale; today is always read live), the kind of area equity is
+# measured by, and the side of the hotspot map's grid cells in metres.
+ANALYTICS_ROLLUP_INTERVAL_S = env_int("ANALYTICS_ROLLUP_INTERVAL_S", 30, minimum=5)
+ANALYTICS_AREA_KIND = env_str("ANALYTICS_AREA_KIND", "district")
+ANALYTICS_CELL_DEGREES = env_int("ANALYTICS_CELL_METERS", 500, minimum=50) / 111_320
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "work-orders-escalate": {
         "task": "workorders.tasks.work_orders_escalate",
@@ -155,6 +181,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backend.open311.tasks.intake_tokens_process_pending",
         "schedule": 60.0,
     },
+    "analytics-rollups-refresh": {
+        "task": "analytics.tasks.analytics_rollups_refresh",
+        "schedule": float(ANALYTICS_ROLLUP_INTERVAL_S),
+    },
 }
 
 # --- Auth
@@ -164,6 +194,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Django's model backend with the log-in lock-out (backend/ratelimit.py).
+AUTHENTICATION_BACKENDS = ["backend.ratelimit.LockoutModelBackend"]
+
+# --- Rate limits (backend/ratelimit.py): "count/seconds", counted in Redis per client
+# address and per API key or account. Generous defaults (benches and tests are never
+# throttled); .env.example suggests production values.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_REDIS_URL = env_str("RATELIMIT_REDIS_URL", REDIS_URL)
+RATELIMIT_INTAKE_IP = env_str("RATELIMIT_INTAKE_IP", "30000/60")
+RATELIMIT_INTAKE_KEY = env_str("RATELIMIT_INTAKE_KEY", "60000/60")
+RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "600/60")
+RATELIMIT_CHAT_IP = env_str("RATELIMIT_CHAT_IP", "6000/60")
+RATELIMIT_CHAT_KEY = env_str("RATELIMIT_CHAT_KEY", "600/60")
+for _name in ("INTAKE_IP", "INTAKE_KEY", "LOGIN_IP", "CHAT_IP", "CHAT_KEY"):
+    if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[f"RATELIMIT_{_name}"]):
+        raise ImproperlyConfigured(f"RATELIMIT_{_name} must read count/seconds, such as 30/60")
+# Wrong passwords for one account from one address before its log-in locks, and for how long.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 
 # --- Internationalisation: English, Spanish, Vietnamese.
 LANGUAGE_CODE = "en"
@@ -226,6 +276,13 @@ OPEN311_CONTACT = env_str("OPEN311_CONTACT", "311 API team <open311@city311.inva
 # POST requests answers a token at once and a worker files the request (tokens/{token}).
 OPEN311_ASYNC_INTAKE = env_bool("OPEN311_ASYNC_INTAKE", False)
 
+# --- Chatbot (chatbot/, docs/chatbot.md): Django relays to the Rasa assistant on loopback.
+CHATBOT_RASA_URL = env_str("CHATBOT_RASA_URL", "http://127.0.0.1:5005")
+# A turn may file a request (the assistant's action calls Open311), so not too short.
+CHATBOT_RASA_TIMEOUT_SECONDS = env_int("CHATBOT_RASA_TIMEOUT_SECONDS", 15, minimum=1)
+# Offered when the assistant is down or does not understand twice.
+CHATBOT_WEB_FORM_URL = env_str("CHATBOT_WEB_FORM_URL", "/report")
+
 # --- E-mail (console in development)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "city311 <no-reply@city311.invalid>")
@@ -263,6 +320,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "OAS_VERSION": "3.1.0",  # its schemas are plain JSON Schema: tests validate answers with them
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backend.api_errors.openapi_document_415",
+    ],
 }
 
 # --- Production hardening
@@ -272,6 +333,29 @@ if ENVIRONMENT == "production":
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    CSRF_COOKIE_SAMESITE = "Lax"
+    X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy header of every answer (backend/middleware.py), production only by
+# default: scripts (Leaflet included) only from this site, no inline scripts; images from
+# here, the map tiles' host and an absolute MEDIA_URL's host. Empty: no header.
+_origins = " ".join(
+    f"{part.scheme}://{part.netloc}"
+    for part in (urlsplit(WEB_MAP_TILE_URL), urlsplit(MEDIA_URL))
+    if part.scheme in ("http", "https") and part.netloc
+)
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob: {_origins}; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    if ENVIRONMENT == "production"
+    else "",
+)
 
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from spatial reference
 # strings. city311 never builds a spatial reference from user input: locations arrive as

@@ -1,7 +1,10 @@
+import sys
+
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -10,11 +13,58 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+API_PREFIXES = ("/api/", "/mobile/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API paths that match no route (``/api/v1/workorders/null``) answer the API's JSON
+    error shape; pages keep Django's HTML page."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+DATABASE_AWAY_RETRY_AFTER_S = 5
+
+
+def _database_away() -> bool:
+    """Is the exception being handled the database being away (restarting, unreachable, the
+    pool unable to connect)? Django calls the 500 handler inside its ``except`` block."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _database_away():
+        # Not the application's fault and soon over: 503 and when to come back, never a
+        # trace. The pool reconnects by itself once the database is back.
+        answer = JsonResponse(
+            {
+                "detail": "The service is briefly unavailable; please try again shortly.",
+                "errors": {},
+            },
+            status=503,
+        )
+        answer["Retry-After"] = str(DATABASE_AWAY_RETRY_AFTER_S)
+        return answer
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Server error.", "errors": {}}, status=500)
+    return defaults.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("mobile/v1/", include("mobile_api.urls")),
+    path("api/v1/analytics/", include("analytics.api.urls")),
     path("api/v1/", include("workorders.api.urls")),
+    path("api/v1/", include("chatbot.urls")),
     path("", include("workorders.web.urls")),
+    path("", include("analytics.web.urls")),
     path("open311/", include("backend.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

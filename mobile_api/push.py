@@ -48,3 +48,12 @@ def _backend(path: str) -> PushBackend:
 
 def push_backend_get() -> PushBackend:
     return _backend(settings.MOBILE_PUSH_BACKEND)
+
+
+def push_deliver(*, devices: list[list[str]], message: dict[str, Any]) -> None:
+    """Sends ``message`` (a ``PushMessage`` as a dict) to each ``[platform, push_token]``:
+    the outbox's call for pushes queued by ``mobile_api.services.push_send``."""
+    backend = push_backend_get()
+    push = PushMessage(**message)
+    for platform, push_token in devices:
+        backend.send(platform=platform, push_token=push_token, message=push)

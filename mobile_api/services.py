@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from backend.outbox.services import outbox_call
 from backend.service_requests.models import RequestFollower, ServiceRequest
 from mobile_api.models import ActionReplay, Device
-from mobile_api.push import PushMessage, push_backend_get
+from mobile_api.push import PushMessage
 
 
 class AccountError(Exception):
@@ -99,16 +100,16 @@ def device_register(
 
 
 def push_send(*, user_id: int, message: PushMessage) -> int:
-    """Sends the message to each of the user's devices through the configured backend, after
-    the transaction commits; the number of devices."""
-    devices = list(Device.objects.filter(user_id=user_id).values_list("platform", "push_token"))
-
-    def send() -> None:
-        backend = push_backend_get()
-        for platform, push_token in devices:
-            backend.send(platform=platform, push_token=push_token, message=message)
-
-    transaction.on_commit(send, robust=True)
+    """Queues the message for each of the user's devices, through the outbox (sent once the
+    transaction commits); the number of devices."""
+    devices = [
+        [platform, push_token]
+        for platform, push_token in Device.objects.filter(user_id=user_id).values_list(
+            "platform", "push_token"
+        )
+    ]
+    if devices:
+        outbox_call("mobile_api.push.push_deliver", devices=devices, message=asdict(message))
     return len(devices)
 
 

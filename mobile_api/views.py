@@ -29,6 +29,13 @@ from backend.intake.services import (
     service_request_submit,
 )
 from backend.photos.models import Photo, PhotoKind
+from backend.ratelimit import (
+    intake_throttle,
+    login_failed,
+    login_succeeded,
+    login_throttle,
+    signup_throttle,
+)
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.selectors import service_request_get_public
 from backend.service_requests.services import service_request_follower_add
@@ -181,9 +188,12 @@ class RequestCreateView(MobileView):
             404: OpenApiResponse(ERROR_SCHEMA),
             413: OpenApiResponse(ERROR_SCHEMA),
             422: OpenApiResponse(ERROR_SCHEMA),
+            429: OpenApiResponse(ERROR_SCHEMA),
         },
     )
     def post(self, request: Request) -> Response:
+        user_id = request.user.pk if request.user.is_authenticated else None
+        intake_throttle(request, client_key=f"user:{user_id}" if user_id else "")
         data_in = RequestIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
@@ -294,9 +304,11 @@ class SignupView(MobileView):
             201: AccountOut,
             400: OpenApiResponse(ERROR_SCHEMA),
             409: OpenApiResponse(ERROR_SCHEMA),
+            429: OpenApiResponse(ERROR_SCHEMA),
         },
     )
     def post(self, request: Request) -> Response:
+        signup_throttle(request)
         data_in = SignupIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
@@ -320,16 +332,20 @@ class LoginView(MobileView):
             200: AccountOut,
             400: OpenApiResponse(ERROR_SCHEMA),
             401: OpenApiResponse(ERROR_SCHEMA),
+            429: OpenApiResponse(ERROR_SCHEMA),
         },
     )
     def post(self, request: Request) -> Response:
         data_in = LoginIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
+        login_throttle(request, account=data["email"])
         try:
             user, token = account_login(email=data["email"], password=data["password"])
         except AccountError as exc:
+            login_failed(request, account=data["email"])
             return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+        login_succeeded(request, account=data["email"])
         return Response(_account_body(user, token))
 
 

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from backend.catalog.models import ServiceType
 from backend.catalog.services import catalog_load_file
+from backend.ratelimit import counters_clear
 
 # A point in Boston (lat, long) used as the default location.
 BOSTON = (42.3601, -71.0589)
@@ -23,6 +24,7 @@ BOSTON = (42.3601, -71.0589)
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         catalog_load_file()
+    counters_clear()  # rate-limit counters and log-in lock-outs left by an earlier run
 
 
 @pytest.fixture

@@ -96,8 +96,8 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return instructions
 
 
-def test_procfile_lists_the_three_processes() -> None:
-    assert set(procfile()) == {"web", "worker", "beat"}
+def test_procfile_lists_the_processes() -> None:
+    assert set(procfile()) == {"web", "worker", "beat", "outbox", "chatbot", "actions"}
 
 
 @pytest.mark.parametrize("process", sorted(procfile()))

@@ -10,13 +10,12 @@ that reconnects reloads its queue."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
+from backend.outbox.services import outbox_call
 from backend.service_requests.models import ServiceRequest
 from workorders.models import WorkOrder, WorkOrderEventKind
 
@@ -87,4 +86,4 @@ def work_order_push_enqueue(
     groups = [team_group(team_id=team_id) for team_id in team_ids]
     groups.append(department_group(department_id=work_order.department_id))
     message = work_order_change_message(work_order=work_order, kind=kind)
-    transaction.on_commit(partial(work_order_push, groups=groups, message=message), robust=True)
+    outbox_call("workorders.live.work_order_push", groups=groups, message=message)

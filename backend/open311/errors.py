@@ -66,6 +66,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"Content-Type": [f"{exc.detail} Send application/x-www-form-urlencoded."]},
             status=exc.status_code,
         )
+    if isinstance(exc, exceptions.Throttled):
+        response = error_response({"": [str(exc.detail)]}, status=exc.status_code)
+        response["Retry-After"] = str(getattr(exc, "wait", None) or 60)
+        return response
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response({"": [str(exc.detail)]}, status=exc.status_code)
     if isinstance(exc, exceptions.APIException):

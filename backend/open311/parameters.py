@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -64,7 +64,8 @@ def datetime_parse(raw: str) -> datetime | None:
         parsed = timezone.make_aware(parsed)
     if not 1900 <= parsed.year <= 9998:
         return None
-    return parsed
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (+23:48).
+    return parsed.astimezone(UTC)
 
 
 def _datetime(params: Mapping[str, str], name: str, errors: Errors) -> datetime | None:

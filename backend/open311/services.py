@@ -9,7 +9,6 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from backend.intake.validation import (
 )
 from backend.open311.errors import intake_errors
 from backend.open311.models import ApiKey, IntakeToken, TokenState
+from backend.outbox.services import outbox_task
 from backend.service_requests.models import Channel, ServiceRequest
 
 logger = logging.getLogger(__name__)
@@ -250,9 +250,7 @@ def _token_create(*, api_key: ApiKey, submission: Submission) -> IntakeToken:
         payload=submission.intake_arguments(),
         created_at=timezone.now(),
     )
-    from backend.open311.tasks import intake_token_process as task
-
-    transaction.on_commit(partial(task.delay, token.pk), robust=True)
+    outbox_task("backend.open311.tasks.intake_token_process", token.pk)
     return token
 
 

@@ -49,6 +49,7 @@ from backend.open311.services import (
     api_key_authenticate,
     open311_request_submit,
 )
+from backend.ratelimit import intake_throttle
 
 # When the discovery document (the endpoint list) last changed.
 DISCOVERY_CHANGESET = "2026-11-21T00:00:00Z"
@@ -264,6 +265,7 @@ class RequestsView(Open311View):
             403: ERRORS,
             404: ERRORS,
             413: ERRORS,
+            429: ERRORS,
         },
     )
     def post(self, request: Request, format: str = "json") -> Response:
@@ -277,6 +279,7 @@ class RequestsView(Open311View):
         if api_key is None:
             message = "Wrong or revoked api_key." if raw_key else "An api_key is required."
             raise Open311Error({"api_key": [message]}, status=403)
+        intake_throttle(request, client_key=f"open311:{api_key.pk}")
         submission = _submission(data)
         photos = _photos(request)
         try:

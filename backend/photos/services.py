@@ -8,7 +8,6 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from backend.outbox.services import outbox_task
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.photos.processing import (
     ACCEPTED_FORMATS,
@@ -111,12 +111,11 @@ def photo_attach(
 
 
 def photo_process_enqueue(*, photo_ids: list[int]) -> None:
-    """Queue processing once the surrounding transaction commits. If the broker is away the
-    request still stands; the periodic sweep (``photos_process_pending``) picks it up."""
-    from backend.photos.tasks import photo_process
-
+    """Queue processing through the outbox, in the surrounding transaction: once it
+    commits the task goes to the broker, or, if the broker is away, as soon as it is back.
+    The periodic sweep (``photos_process_pending``) still catches a lost task."""
     for photo_id in photo_ids:
-        transaction.on_commit(partial(photo_process.delay, photo_id), robust=True)
+        outbox_task("backend.photos.tasks.photo_process", photo_id)
 
 
 def _failure_reason(exc: BaseException) -> str:

@@ -18,6 +18,9 @@ $PY manage.py catalog_load
 step "loading the demo data"
 $PY manage.py demo_load
 $PY manage.py collectstatic --noinput -v 0
+step "the chatbot: its Python 3.10 virtualenv and model (trained only when its data changed)"
+bash backend/scripts/chatbot-train.sh
+$PY manage.py chatbot_key --file .var/chatbot/api-key
 OPEN311_KEY=$($PY manage.py open311_key create --name demo --channel open311 \
   --key "${OPEN311_DEMO_KEY:-demo-key}")
 cat <<MSG
@@ -28,6 +31,7 @@ cat <<MSG
     catalog                curl http://127.0.0.1:8000/mobile/v1/services
     Open311 GeoReport v2   curl http://127.0.0.1:8000/open311/v2/services.xml
     Open311 API key        ${OPEN311_KEY}   (development only; see README)
+    chat assistant         the widget on every page; POST /api/v1/chat/ (docs/chatbot.md)
   Demo users (development passwords, see README): admin, supervisor, crew, resident
   Ctrl-C stops everything; data stays in .var/ for the next run.
 

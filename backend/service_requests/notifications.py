@@ -1,4 +1,5 @@
-"""Messages to residents about their requests. Queued after commit; sent by Celery tasks.
+"""Messages to residents about their requests. Written to the outbox in the change's
+transaction; sent after commit by Celery tasks and the outbox's calls.
 
 The receipt ("we have your request, expected by ...") is queued by the intake pipeline. The
 status messages (acknowledged, in progress, closed, reopened) are queued by the request's
@@ -7,10 +8,7 @@ request's followers get an e-mail, and the request's websocket group a push."""
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
-
+from backend.outbox.services import outbox_call, outbox_task
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent, Status
 
 ACKNOWLEDGED = "acknowledged"
@@ -39,25 +37,18 @@ def websocket_group(*, public_id: str) -> str:
 def service_request_receipt_enqueue(*, service_request: ServiceRequest) -> None:
     if not service_request.contact_email:
         return
-    from backend.service_requests.tasks import service_request_send_receipt
-
-    transaction.on_commit(
-        lambda: service_request_send_receipt.delay(service_request.pk), robust=True
-    )
+    outbox_task("backend.service_requests.tasks.service_request_send_receipt", service_request.pk)
 
 
 def service_request_status_enqueue(
     *, service_request: ServiceRequest, event: ServiceRequestEvent
 ) -> None:
-    """Once the transaction commits: pushes the status change to the request's websocket
-    group from this process (live pages hear it at once; a failure is logged and left to
-    the task), then queues the status message task (e-mails, phone pushes, and the
-    websocket push if this one did not go out). Always queued, even without e-mail
-    recipients."""
+    """Writes the status message of ``event`` to the outbox, in the change's transaction:
+    first the push to the request's websocket group, which this process makes as soon as
+    the change commits (live pages hear it at once), then the status message task
+    (e-mails, phone pushes, and the websocket push if that one did not go out). Always
+    written, even without e-mail recipients."""
     if status_message_kind(from_status=event.from_status, to_status=event.to_status) is None:
         return
-    from backend.service_requests.messaging import status_push
-    from backend.service_requests.tasks import service_request_notify
-
-    transaction.on_commit(partial(status_push, event_id=event.pk), robust=True)
-    transaction.on_commit(partial(service_request_notify.delay, event.pk), robust=True)
+    outbox_call("backend.service_requests.messaging.status_push", event_id=event.pk)
+    outbox_task("backend.service_requests.tasks.service_request_notify", event.pk)

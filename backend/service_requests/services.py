@@ -12,6 +12,7 @@ from django.contrib.auth.models import User as UserModel
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.live import analytics_event_recorded
 from backend.service_requests.models import (
     OPEN_STATUSES,
     CloseReason,
@@ -66,7 +67,7 @@ def service_request_event_create(
     internal_note: str = "",
     at: datetime | None = None,
 ) -> ServiceRequestEvent:
-    return ServiceRequestEvent.objects.create(
+    event = ServiceRequestEvent.objects.create(
         service_request=service_request,
         kind=kind,
         actor=_actor(actor),
@@ -78,6 +79,15 @@ def service_request_event_create(
         internal_note=internal_note,
         created_at=at or timezone.now(),
     )
+    # Analytics' live counters hear of it after commit (the one call point, analytics/live.py).
+    analytics_event_recorded(
+        service_type_id=service_request.service_type_id,
+        channel=service_request.channel,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    return event
 
 
 def _transition(

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.exceptions import Throttled
 
 from backend.catalog.models import ServiceAttribute, ServiceType
 from backend.catalog.selectors import service_type_list
@@ -28,6 +29,7 @@ from backend.intake.services import (
     service_request_submit,
 )
 from backend.photos.models import PhotoKind, ProcessingState
+from backend.ratelimit import intake_throttle
 from backend.service_requests.models import Channel, ServiceRequest, Status
 from backend.service_requests.selectors import service_request_get_public
 from backend.web.selectors import service_requests_open_nearby
@@ -149,6 +151,14 @@ def report(request: HttpRequest) -> HttpResponse:
         "service", ""
     )
     if data is not None:
+        try:
+            intake_throttle(request)
+        except Throttled as exc:
+            wait = int(getattr(exc, "wait", None) or 60)
+            message = _("Too many reports from your address. Please try again in %(n)d seconds.")
+            response = HttpResponse(message % {"n": wait}, status=429, content_type="text/plain")
+            response["Retry-After"] = str(wait)
+            return response
         by_code = {s.service_code: s for s in services}
         photos = [
             PhotoUpload(data=upload.read()) for upload in request.FILES.getlist("photos") if upload

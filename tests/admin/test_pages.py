@@ -9,11 +9,13 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
+from analytics.models import ScoreTarget
 from backend.catalog.models import Department, ServiceType
 from backend.intake.services import PhotoUpload
 from backend.photos.models import Photo, ProcessingState
 from backend.photos.services import photo_process
 from backend.service_requests.models import ServiceRequest
+from tests.chatbot.factories import one_of_each_chatbot_model
 from tests.conftest import jpeg_bytes
 from tests.factories import submit
 from tests.open311.factories import one_of_each_open311_model
@@ -32,6 +34,8 @@ def one_of_each(catalog: None) -> ServiceRequest:
     assert photo.state == ProcessingState.READY
     one_of_each_workorders_model()  # routing rules, areas, teams, holidays, feedback, tokens
     one_of_each_open311_model()  # an API key and an intake token
+    ScoreTarget.objects.create(indicator="on_time", target=0.9)  # analytics
+    one_of_each_chatbot_model()  # a conversation and its log
     return sr
 
 

@@ -258,16 +258,19 @@ def test_request_event_and_work_order_commit_together(
 def test_receipt_is_queued_after_commit_and_sent_once(
     catalog: None, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
 ) -> None:
+    from backend.outbox.services import outbox_dispatch
     from backend.service_requests.messaging import receipt_send
-    from workorders.live import work_order_push
+    from tests.outbox import outbox_written
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         sr = submit(contact_email="resident@example.org")
     assert mailoutbox == []  # nothing is sent inside the transaction
     # Besides the receipt: the new work order's live push to its department (workorders/live.py).
-    receipts = [c for c in callbacks if getattr(c, "func", None) is not work_order_push]
-    assert len(receipts) == 1
-    receipts[0]()  # Celery runs eagerly in unit tests
+    (receipt,) = outbox_written(
+        callbacks, "backend.service_requests.tasks.service_request_send_receipt"
+    )
+    assert receipt.args == [sr.pk] and receipt.dispatched_at is None
+    assert outbox_dispatch(ids=[receipt.pk]) == 1  # Celery runs eagerly in unit tests
     assert len(mailoutbox) == 1
     assert sr.public_id in mailoutbox[0].body and mailoutbox[0].to == ["resident@example.org"]
     assert receipt_send(service_request_id=sr.pk) is False  # a retried task sends nothing

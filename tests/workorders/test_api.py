@@ -307,3 +307,22 @@ def test_session_authentication_works_too(staff: Staff) -> None:
     assert client.post(_url(order, "start"), {}, format="json").status_code == 403
     order.refresh_from_db()
     assert order.status == S.ASSIGNED
+
+
+def test_the_list_costs_the_same_queries_for_2_or_12_orders_without_holds(
+    staff: Staff, supervisor_api: APIClient
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert supervisor_api.get("/api/v1/workorders").status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        order_in(S.ASSIGNED, staff=staff)
+    few = queries_for_list()
+    for _ in range(10):
+        order_in(S.ASSIGNED, staff=staff)
+    assert queries_for_list() == few  # no query per order (open holds are prefetched)

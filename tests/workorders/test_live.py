@@ -6,15 +6,12 @@ from typing import Any
 
 import pytest
 
+from tests.outbox import outbox_written
 from tests.workorders.factories import Staff, order_of, request_make
-from workorders.live import department_group, team_group, work_order_push
+from workorders.live import department_group, team_group
 from workorders.services import work_order_assign
 
 pytestmark = pytest.mark.django_db
-
-
-def _pushes(callbacks: list[Any]) -> list[Any]:
-    return [c for c in callbacks if getattr(c, "func", None) is work_order_push]
 
 
 def test_a_reassignment_is_pushed_after_commit_to_both_teams_and_the_department(
@@ -26,10 +23,10 @@ def test_a_reassignment_is_pushed_after_commit_to_both_teams_and_the_department(
     with django_capture_on_commit_callbacks() as callbacks:
         work_order_assign(work_order=order, team=staff.other_team, actor=staff.supervisor)
 
-    (push,) = _pushes(callbacks)
-    assert push.keywords["groups"] == [
+    (push,) = outbox_written(callbacks, "workorders.live.work_order_push")
+    assert push.kwargs["groups"] == [
         team_group(team_id=staff.other_team.pk),
         team_group(team_id=staff.team.pk),
         department_group(department_id=staff.department.pk),
     ]
-    assert push.keywords["message"]["event"] == "assigned"
+    assert push.kwargs["message"]["event"] == "assigned"

@@ -143,8 +143,11 @@ class WorkOrderOut(serializers.Serializer):
 
     @extend_schema_field(HoldOut(allow_null=True))
     def get_hold(self, obj: WorkOrder) -> dict[str, Any] | None:
-        holds: list[WorkOrderHold] = getattr(obj, "open_holds", None) or list(
-            obj.holds.filter(ended_at__isnull=True)
+        # Prefetched by the selectors; an empty prefetched list means no hold (no query).
+        holds: list[WorkOrderHold] = (
+            obj.open_holds
+            if hasattr(obj, "open_holds")
+            else list(obj.holds.filter(ended_at__isnull=True))
         )
         return dict(HoldOut(holds[0]).data) if holds else None
 

@@ -1,0 +1,342 @@
+"""The staff analytics API (/api/v1/analytics/...): thin views. Each parses its query with
+its own input serializer, checks access through ``analytics.access`` (leadership sees the
+city; a team member their departments; anyone else 403, anonymous 401), calls a selector
+and answers JSON, or CSV with ``?format=csv`` (``table=`` picks the table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.access import AnalyticsAccess, analytics_access_get
+from analytics.api.renderers import CSVRenderer
+from analytics.api.serializers import (
+    BacklogIn,
+    DepartmentWindowIn,
+    EquityIn,
+    ErrorOut,
+    HotspotsIn,
+    MetricsIn,
+    OverdueIn,
+    WindowIn,
+)
+from analytics.scorecard import department_page, scorecard
+from backend.catalog.models import Department, ServiceType
+from workorders.models import Area, Team
+
+ERROR = OpenApiResponse(ErrorOut, description="{detail, errors: {field: [message]}}")
+# JSON, or with ?format=csv one table as CSV; errors are always JSON.
+RESPONSES: dict[Any, Any] = {
+    (200, "application/json"): OpenApiTypes.OBJECT,
+    (200, "text/csv"): OpenApiTypes.STR,
+    400: ERROR,
+    401: ERROR,
+    403: ERROR,
+    404: ERROR,
+}
+TABLE_PARAMETER = OpenApiParameter(
+    "table", str, description="With format=csv: which table of the answer to export"
+)
+FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"])
+
+
+class IsAnalyticsStaff(BasePermission):
+    message = "Analytics are for staff."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        access = analytics_access_get(user=request.user)
+        request.analytics_access = access  # type: ignore[attr-defined]
+        return access.allowed
+
+
+class AnalyticsView(APIView):
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAnalyticsStaff]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    # The table ?format=csv exports by default, and the others it may name.
+    tables: tuple[str, ...] = ()
+
+    @property
+    def access(self) -> AnalyticsAccess:
+        return self.request.analytics_access  # type: ignore[attr-defined]
+
+    def parse(self, serializer_class: type[Serializer]) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            # Errors keep the API's one JSON shape, whatever format the table was asked in.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+        return response
+
+    def department_or_404(self, code: str) -> Department:
+        department = get_object_or_404(Department, code=code)
+        if not self.access.sees_department(department.pk):
+            # Another department's figures: as if it did not exist.
+            raise exceptions.NotFound("No such department.")
+        return department
+
+    def answer(self, data: dict[str, Any]) -> Response:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv":
+            table = self.request.query_params.get("table") or (
+                self.tables[0] if self.tables else ""
+            )
+            if table not in self.tables:
+                raise exceptions.ValidationError(
+                    {"table": [f"Choose one of: {', '.join(self.tables)}."]}
+                )
+            rows = data
+            for part in table.split("."):
+                rows = rows[part]
+            return Response(rows if isinstance(rows, list) else [rows])
+        return Response(data)
+
+
+def _visible_departments(access: AnalyticsAccess) -> set[int] | None:
+    return None if access.citywide else set(access.departments)
+
+
+def _types_of(department_ids: set[int] | None) -> list[int] | None:
+    if department_ids is None:
+        return None
+    return list(
+        ServiceType.objects.filter(department_id__in=department_ids).values_list("id", flat=True)
+    )
+
+
+@extend_schema(
+    summary="Leadership scorecard: each indicator against its target, per department and city",
+    parameters=[WindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
+    responses=RESPONSES,
+)
+class ScorecardView(AnalyticsView):
+    tables: tuple[str, ...] = ("departments", "city.indicators")
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(WindowIn)
+        data = scorecard(window=params["window"], department_ids=_visible_departments(self.access))
+        if not self.access.citywide:
+            data.pop("city")  # the city's figures are leadership's
+            self.tables = ("departments",)
+        return self.answer(data)
+
+
+@extend_schema(
+    summary="A department's page: backlog by age, percentiles, trends, overdue list",
+    parameters=[DepartmentWindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
+    responses=RESPONSES,
+)
+class DepartmentView(AnalyticsView):
+    tables = ("by_service_type", "trend", "overdue", "backlog.by_age", "summary")
+
+    def get(self, request: Request, code: str) -> Response:
+        department = self.department_or_404(code)
+        params = self.parse(DepartmentWindowIn)
+        return self.answer(department_page(department=department, window=params["window"]))
+
+
+@extend_schema(
+    summary="A department's overdue open requests, most urgent (age x priority) first",
+    parameters=[OverdueIn, FORMAT_PARAMETER],
+    responses=RESPONSES,
+)
+class DepartmentOverdueView(AnalyticsView):
+    tables = ("overdue",)
+
+    def get(self, request: Request, code: str) -> Response:
+        department = self.department_or_404(code)
+        params = self.parse(OverdueIn)
+        types = selectors.department_type_ids(department.pk)
+        return self.answer(
+            {"overdue": selectors.overdue_list(service_type_ids=types, limit=params["limit"])}
+        )
+
+
+@extend_schema(
+    summary="Response and close times (p50/p85/p90), on-time share, counts, by a dimension",
+    parameters=[MetricsIn, FORMAT_PARAMETER],
+    responses=RESPONSES,
+)
+class MetricsView(AnalyticsView):
+    tables = ("rows",)
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(MetricsIn)
+        visible = _visible_departments(self.access)
+        department = params.get("department")
+        if department is not None:
+            if visible is not None and department.pk not in visible:
+                raise exceptions.NotFound("No such department.")
+            visible = {department.pk}
+        group = params["group_by"]
+        grouped = selectors.measures_grouped(
+            window=params["window"], group_by=(group,), service_type_ids=_types_of(visible)
+        )
+        labels = _labels(group)
+        rows = [
+            {
+                group: key[0].isoformat() if group == "day" else key[0],
+                "label": labels.get(key[0], str(key[0])) if group != "day" else key[0].isoformat(),
+                **m.summary(),
+            }
+            for key, m in grouped.items()
+        ]
+        rows.sort(key=lambda r: str(r["label"]))
+        window = params["window"]
+        return self.answer(
+            {
+                "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
+                "group_by": group,
+                "rows": rows,
+            }
+        )
+
+
+def _labels(group: str) -> dict[Any, str]:
+    if group == "service_type":
+        return dict(ServiceType.objects.values_list("id", "name"))
+    if group == "department":
+        return dict(Department.objects.values_list("id", "name"))
+    if group == "area":
+        labels: dict[Any, str] = dict(
+            Area.objects.filter(kind=settings.ANALYTICS_AREA_KIND).values_list("id", "name")
+        )
+        labels[None] = "(no area)"
+        return labels
+    return {}
+
+
+@extend_schema(
+    summary="Backlog now (open, overdue, by age) and per day: created, closed, net, backlog",
+    parameters=[BacklogIn, FORMAT_PARAMETER, TABLE_PARAMETER],
+    responses=RESPONSES,
+)
+class BacklogView(AnalyticsView):
+    tables = ("trend", "now.by_age")
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(BacklogIn)
+        visible = _visible_departments(self.access)
+        department = params.get("department")
+        if department is not None:
+            if visible is not None and department.pk not in visible:
+                raise exceptions.NotFound("No such department.")
+            visible = {department.pk}
+        types = _types_of(visible)
+        return self.answer(
+            {
+                "now": selectors.backlog_now(service_type_ids=types),
+                "trend": selectors.backlog_trend(window=params["window"], service_type_ids=types),
+            }
+        )
+
+
+@extend_schema(
+    summary="Equity: the metrics per area and the spread between the best and worst area",
+    parameters=[EquityIn, FORMAT_PARAMETER],
+    responses=RESPONSES,
+)
+class EquityView(AnalyticsView):
+    tables = ("areas",)
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(EquityIn)
+        visible = _visible_departments(self.access)
+        types = _types_of(visible)
+        service_type = params.get("service_type")
+        if service_type is not None:
+            if types is not None and service_type.pk not in types:
+                raise exceptions.NotFound("No such service type.")
+            types = [service_type.pk]
+        return self.answer(
+            selectors.equity(
+                window=params["window"], metric=params["metric"], service_type_ids=types
+            )
+        )
+
+
+@extend_schema(
+    summary="Hotspots: requests per grid cell for a service type and period; overdue points",
+    parameters=[HotspotsIn, FORMAT_PARAMETER, TABLE_PARAMETER],
+    responses=RESPONSES,
+)
+class HotspotsView(AnalyticsView):
+    tables = ("cells", "overdue")
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(HotspotsIn)
+        service_type: ServiceType = params["service_type"]
+        if not self.access.sees_department(service_type.department_id):
+            raise exceptions.NotFound("No such service type.")
+        window = params["window"]
+        return self.answer(
+            {
+                "service_type": service_type.service_code,
+                "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
+                "cells": selectors.hotspots(service_type_id=service_type.pk, window=window),
+                "overdue": selectors.overdue_points(service_type_id=service_type.pk),
+            }
+        )
+
+
+@extend_schema(
+    summary="Resident satisfaction (feedback), reopen rate and channel mix",
+    parameters=[WindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
+    responses=RESPONSES,
+)
+class SatisfactionView(AnalyticsView):
+    tables = ("channels",)
+
+    def get(self, request: Request) -> Response:
+        params = self.parse(WindowIn)
+        types = _types_of(_visible_departments(self.access))
+        return self.answer(selectors.satisfaction(window=params["window"], service_type_ids=types))
+
+
+@extend_schema(
+    summary="A crew's view: its open orders by due time, overdue, last 30 days' completions",
+    parameters=[FORMAT_PARAMETER],
+    responses=RESPONSES,
+)
+class TeamView(AnalyticsView):
+    tables = ("queue",)
+
+    def get(self, request: Request, pk: int) -> Response:
+        team = get_object_or_404(Team, pk=pk)
+        if not self.access.sees_team(team_id=team.pk, department_id=team.department_id):
+            raise exceptions.NotFound("No such team.")
+        return self.answer(selectors.team_view(team=team))
+
+
+@extend_schema(
+    summary="Live counters now: open, overdue, submitted today, closed today",
+    parameters=[FORMAT_PARAMETER],
+    responses=RESPONSES,
+)
+class LiveView(AnalyticsView):
+    tables = ("departments",)
+
+    def get(self, request: Request) -> Response:
+        return self.answer(
+            selectors.live_counters(department_ids=_visible_departments(self.access))
+        )

@@ -1,0 +1,178 @@
+"""The mixed load of a busy day (locust): residents filing with photos, crews starting and
+completing work orders with proof photos, managers reading their queues and dashboards,
+Open311 clients polling. Driven by bench/load.py (and tests/faults/test_load.py), which
+starts the system, runs this headless and counts the database afterwards.
+
+Settings come from the environment (set by bench/load.py):
+  LOAD_RUN        a marker put in every description, to count this run's requests
+  LOAD_POINT      "lat,long" inside the ward whose potholes go to the demo crew
+  LOAD_RESULTS    a directory: each locust process writes what it filed and completed there
+  LOAD_CREW_USERS how many crew users run (each takes the orders whose id modulo that is its
+                  own number, so two crews never race for one order)
+  LOAD_CREW_TOKEN, LOAD_MANAGER_TOKEN  API tokens of the demo crew member and supervisor
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import random
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, events, task
+from PIL import Image
+
+RUN = os.environ.get("LOAD_RUN", "load")
+LAT, LONG = (float(part) for part in os.environ.get("LOAD_POINT", "42.33,-71.05").split(","))
+RESULTS = Path(os.environ.get("LOAD_RESULTS", "."))
+CREW_USERS = int(os.environ.get("LOAD_CREW_USERS", "2"))
+
+FILED: list[str] = []
+COMPLETED: list[int] = []
+_crew_numbers = itertools.count()
+
+
+def _jpeg(seed: int) -> bytes:
+    image = Image.new("RGB", (480, 360), (seed % 256, (seed * 7) % 256, 90))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _proof_jpeg(seed: int) -> bytes:
+    """Unlike the residents' photos (flat colours), a striped picture: the proof check refuses
+    a "proof" that looks like the resident's own photo of the problem."""
+    image = Image.new("RGB", (480, 360), (200, 200, 200))
+    for x in range(0, 480, 40):
+        image.paste((seed * 13 % 256, 40, 40), (x, 0, x + 20, 360))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+PHOTOS = [_jpeg(seed) for seed in range(16)]
+PROOFS = [_proof_jpeg(seed) for seed in range(16)]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Resident(HttpUser):
+    """Files a pothole with a photo, anonymously, as the app does (an idempotency key each)."""
+
+    weight = 5
+    wait_time = between(0.5, 1.5)
+
+    @task
+    def report(self) -> None:
+        jitter = random.uniform(-0.0008, 0.0008)
+        with self.client.post(
+            "/mobile/v1/requests",
+            data={
+                "service_code": "pothole",
+                "lat": f"{LAT + jitter:.6f}",
+                "long": f"{LONG + jitter:.6f}",
+                "description": f"Deep hole in the right lane [{RUN}]",
+                "attribute[size]": random.choice(["small", "medium", "large"]),
+            },
+            files={"photos": ("hole.jpg", random.choice(PHOTOS), "image/jpeg")},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            name="resident: submit with photo",
+            catch_response=True,
+        ) as answer:
+            if answer.status_code == 201:
+                FILED.append(answer.json()["service_request_id"])
+            else:
+                answer.failure(f"{answer.status_code}: {answer.text[:200]}")
+
+
+class Crew(HttpUser):
+    """Takes its share of the team's assigned orders: start, then complete with a proof photo."""
+
+    weight = 2
+    fixed_count = CREW_USERS
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        self.number = next(_crew_numbers) % CREW_USERS
+        self.client.headers["Authorization"] = f"Token {os.environ['LOAD_CREW_TOKEN']}"
+
+    @task
+    def work(self) -> None:
+        answer = self.client.get(
+            "/mobile/v1/crew/workorders?status=assigned", name="crew: my queue"
+        )
+        if answer.status_code != 200:
+            return
+        orders = [o for o in answer.json() if o["id"] % CREW_USERS == self.number]
+        if not orders:
+            return
+        order = orders[0]["id"]
+        started = self.client.post(
+            f"/mobile/v1/crew/workorders/{order}/start",
+            json={"client_at": _now(), "note": "On site"},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            name="crew: start",
+        )
+        if started.status_code != 200:
+            return
+        with self.client.post(
+            f"/mobile/v1/crew/workorders/{order}/complete",
+            data={"client_at": _now(), "note": "Filled"},
+            files={"photos": ("done.jpg", random.choice(PROOFS), "image/jpeg")},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            name="crew: complete with proof",
+            catch_response=True,
+        ) as done:
+            if done.status_code == 200:
+                COMPLETED.append(order)
+            else:
+                done.failure(f"{done.status_code}: {done.text[:200]}")
+
+
+class Manager(HttpUser):
+    """Reads the department's queue and the dashboards."""
+
+    weight = 1
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.client.headers["Authorization"] = f"Token {os.environ['LOAD_MANAGER_TOKEN']}"
+
+    @task(3)
+    def queue(self) -> None:
+        self.client.get("/api/v1/workorders?status=assigned", name="manager: queue")
+
+    @task(1)
+    def department(self) -> None:
+        self.client.get("/api/v1/workorders?department=public-works", name="manager: department")
+
+
+class Open311Client(HttpUser):
+    """Polls the city's open requests and its service list, as Open311 apps do."""
+
+    weight = 2
+    wait_time = between(1, 2)
+
+    @task(4)
+    def requests(self) -> None:
+        self.client.get(
+            "/open311/v2/requests.json?service_code=pothole&status=open",
+            name="open311: requests",
+        )
+
+    @task(1)
+    def services(self) -> None:
+        self.client.get("/open311/v2/services.json", name="open311: services")
+
+
+@events.quitting.add_listener
+def _write_results(environment: Any, **kwargs: Any) -> None:
+    out = RESULTS / f"locust-{os.getpid()}.json"
+    out.write_text(json.dumps({"filed": FILED, "completed": COMPLETED}))

@@ -1,0 +1,40 @@
+"""The conversation log in the admin, read-only (it is an audit trail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from chatbot.models import ChatMessage, Conversation
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ChatMessageInline(admin.TabularInline):
+    model = ChatMessage
+    fields = ("at", "direction", "text", "language", "buttons", "meta")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnly):
+    list_display = ("public_id", "created_at", "language", "source", "user")
+    list_filter = ("language", "source")
+    date_hierarchy = "created_at"
+    inlines = [ChatMessageInline]

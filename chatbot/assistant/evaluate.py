@@ -1,0 +1,128 @@
+"""Measures trained models on the held-out examples (heldout/, never trained on).
+
+    .var/chatbot/venv/bin/python chatbot/assistant/evaluate.py MODEL.tar.gz [MODEL2 ...]
+
+Prints and writes (``--out``) per model and language: intent accuracy, service-type accuracy
+(of the examples reporting a problem, the share given the right service), and parse
+latency (median and p95 of Agent.parse_message, in process)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.loading import load_data
+
+HERE = Path(__file__).parent
+LANGUAGES = ("en", "es")
+
+
+def _examples(language: str) -> list[tuple[str, str]]:
+    data = load_data(str(HERE / "heldout" / f"{language}.yml"))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _service_of(parsed: dict[str, Any]) -> str | None:
+    for entity in parsed.get("entities") or []:
+        if entity.get("entity") == "service":
+            return str(entity.get("value"))
+    return None
+
+
+async def _measure(
+    model: str, *, design: str = "intents", languages: tuple[str, ...] = LANGUAGES
+) -> dict[str, Any]:
+    """``design="entity"``: a model with one ``report_problem`` intent and the service as an
+    entity (design_variant.py); a report counts as right with the right entity value."""
+    agent = Agent.load(model)
+    result: dict[str, Any] = {}
+    for language in languages:
+        examples = _examples(language)
+        await agent.parse_message("warm up")
+        right = top_right = fallbacks = service_right = service_total = 0
+        latencies: list[float] = []
+        errors: list[dict[str, str]] = []
+        for text, expected in examples:
+            start = time.perf_counter()
+            parsed = await agent.parse_message(text)
+            latencies.append((time.perf_counter() - start) * 1000)
+            got = parsed["intent"]["name"]
+            # The classifier's own best guess, before the FallbackClassifier's threshold.
+            ranking = [r["name"] for r in parsed.get("intent_ranking") or []]
+            top = next((name for name in ranking if name != "nlu_fallback"), got)
+            if design == "entity" and got == "report_problem" and _service_of(parsed):
+                got = f"report_{_service_of(parsed)}"
+            if design == "entity" and top == "report_problem" and _service_of(parsed):
+                top = f"report_{_service_of(parsed)}"
+            right += got == expected
+            top_right += top == expected
+            fallbacks += got == "nlu_fallback"
+            if expected.startswith("report_") and expected != "report_problem":
+                service_total += 1
+                service_right += got == expected
+            if got != expected:
+                errors.append({"text": text, "expected": expected, "got": got})
+        result[language] = {
+            "examples": len(examples),
+            "intent_accuracy": round(right / len(examples), 4),
+            "intent_accuracy_before_fallback": round(top_right / len(examples), 4),
+            "fallback_rate": round(fallbacks / len(examples), 4),
+            "service_examples": service_total,
+            "service_accuracy": round(service_right / service_total, 4),
+            "parse_ms_median": round(statistics.median(latencies), 2),
+            "parse_ms_p95": round(_p95(latencies), 2),
+            "errors": errors,
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("models", nargs="+")
+    parser.add_argument("--out", default="")
+    parser.add_argument("--design", choices=["intents", "entity"], default="intents")
+    parser.add_argument("--languages", default=",".join(LANGUAGES))
+    parser.add_argument("--min-intent-en", type=float, default=0.0)
+    parser.add_argument("--min-intent-es", type=float, default=0.0)
+    args = parser.parse_args()
+    languages = tuple(args.languages.split(","))
+    report = {
+        Path(m).name: asyncio.run(_measure(m, design=args.design, languages=languages))
+        for m in args.models
+    }
+    for model in args.models:
+        seconds = Path(model.removesuffix(".tar.gz") + ".seconds")
+        if seconds.exists():
+            for figures in report[Path(model).name].values():
+                figures["train_seconds"] = int(seconds.read_text())
+    for model, languages in report.items():
+        for language, figures in languages.items():
+            shown = {k: v for k, v in figures.items() if k != "errors"}
+            print(model, language, json.dumps(shown))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    floors = {"en": args.min_intent_en, "es": args.min_intent_es}
+    floors = {language: floors.get(language, 0.0) for language in languages}
+    below = [
+        f"{model} {language}: {figures['intent_accuracy']} < {floors[language]}"
+        for model, languages in report.items()
+        for language, figures in languages.items()
+        if figures["intent_accuracy"] < floors[language]
+    ]
+    if below:
+        raise SystemExit("Held-out intent accuracy below the floor: " + "; ".join(below))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The conversation log (append-only: messages are only ever added) and the photos the
+widget uploads before the request they belong to exists."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Conversation(models.Model):
+    """One conversation with the assistant. ``public_id`` is the unguessable id clients hold
+    (and Rasa's sender id); a signed-in resident's conversation is theirs alone."""
+
+    public_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    language = models.CharField(max_length=8)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_conversations",
+    )
+    source = models.CharField(max_length=16, help_text="websocket (the widget) or api")
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Direction(models.TextChoices):
+    IN = "in", "From the resident"
+    OUT = "out", "From the assistant"
+
+
+class ChatMessage(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    at = models.DateTimeField()
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=8)
+    buttons = models.JSONField(default=list, blank=True)
+    # What else came along: a photo reference, "location shared" (never the coordinates),
+    # "assistant unavailable", the request filed or followed.
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["conversation", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ChatPhoto(models.Model):
+    """A photo uploaded in a conversation; attached to the request the assistant files in
+    that conversation (``chatbot.services.chat_filed_record``). The raw file waits in the
+    private upload folder, like every raw upload."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="photos")
+    reference = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64)
+    raw_path = models.CharField(max_length=255)
+    service_request = models.ForeignKey(
+        "service_requests.ServiceRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return self.reference

@@ -1,0 +1,344 @@
+"""Writes of the chatbot: conversations, relaying a message to the assistant and logging both
+sides, the widget's photo uploads, and what the assistant's actions ask Django to do after
+a turn (attach the conversation's photo to the request it filed; follow a request for a
+signed-in resident).
+
+The assistant speaks to the city only through Open311 (chatbot/assistant/actions). Its
+actions cannot see the photos Django holds, nor who is signed in, so they say what they did
+in a custom message, ``{"city311": {"filed": "SR-..", "photo": ref}}`` or ``{"city311":
+{"follow": "SR-.."}}``; ``chat_message_send`` acts on it and never shows it to the resident.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as UserModel
+from django.db import transaction
+from django.utils import timezone
+
+from backend.open311.models import ApiKey
+from backend.open311.services import api_key_create, api_key_revoke
+from backend.photos.processing import ACCEPTED_FORMATS, PhotoRejected
+from backend.photos.services import photo_attach, photo_process_enqueue, photo_upload_check
+from backend.service_requests.models import Channel, ServiceRequest
+from backend.service_requests.services import service_request_follower_add
+from chatbot.models import ChatMessage, ChatPhoto, Conversation, Direction
+from chatbot.relay import AssistantUnavailable, rasa_send
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "es", "vi")
+MESSAGE_MAX_CHARS = 2000
+# A request the assistant says it filed must be this recent to get the conversation's photo.
+FILED_RECENTLY = timedelta(hours=1)
+UNAVAILABLE = {
+    "en": "Sorry, the assistant is not available right now. Please try again in a few "
+    "minutes, or report the problem with the web form: {url}",
+    "es": "Lo siento, el asistente no está disponible ahora. Inténtalo de nuevo en unos "
+    "minutos o reporta el problema con el formulario web: {url}",
+    "vi": "Xin lỗi, trợ lý hiện không hoạt động. Vui lòng thử lại sau ít phút, hoặc báo cáo "
+    "bằng biểu mẫu trên web: {url}",
+}
+
+
+class ChatUnavailable(Exception):
+    """The assistant is down; ``message`` says so politely, with the web form's address."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+def language_pick(value: Any) -> str:
+    code = str(value or "")[:2].lower()
+    return code if code in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _user(user: AbstractBaseUser | AnonymousUser | None) -> UserModel | None:
+    return user if isinstance(user, UserModel) and user.is_authenticated else None
+
+
+def conversation_start(
+    *, language: str, user: AbstractBaseUser | AnonymousUser | None, source: str
+) -> Conversation:
+    return Conversation.objects.create(
+        public_id=secrets.token_urlsafe(24),
+        created_at=timezone.now(),
+        language=language_pick(language),
+        user=_user(user),
+        source=source,
+    )
+
+
+def unavailable_message(*, language: str) -> str:
+    template = UNAVAILABLE.get(language_pick(language), UNAVAILABLE["en"])
+    return template.format(url=settings.CHATBOT_WEB_FORM_URL)
+
+
+def _log(
+    *,
+    conversation: Conversation,
+    direction: str,
+    text: str,
+    language: str,
+    buttons: list[dict[str, str]] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> ChatMessage:
+    return ChatMessage.objects.create(
+        conversation=conversation,
+        at=timezone.now(),
+        direction=direction,
+        text=text,
+        language=language,
+        buttons=buttons or [],
+        meta=meta or {},
+    )
+
+
+def _buttons(raw: Any) -> list[dict[str, str]]:
+    if not isinstance(raw, list):
+        return []
+    return [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in raw
+        if isinstance(b, dict)
+    ]
+
+
+def chat_message_send(
+    *,
+    conversation: Conversation,
+    text: str,
+    language: str,
+    metadata: dict[str, Any],
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> list[Reply]:
+    """Logs the resident's message, relays it to the assistant, carries out what its actions
+    asked for, logs and returns its replies. Raises ChatUnavailable when Rasa is down (the
+    conversation continues with the next message once it is back)."""
+    language = language_pick(language or conversation.language)
+    if language != conversation.language:
+        conversation.language = language
+        conversation.save(update_fields=["language"])
+    photo = metadata.get("photo") or None
+    location = metadata.get("location") or None
+    inbound_meta: dict[str, Any] = {}
+    if photo:
+        inbound_meta["photo"] = photo
+    if location:
+        inbound_meta["location_shared"] = True  # never the coordinates in the log
+    _log(
+        conversation=conversation,
+        direction=Direction.IN,
+        text=text,
+        language=language,
+        meta=inbound_meta,
+    )
+    account = _user(user)
+    rasa_metadata: dict[str, Any] = {
+        "language": language,
+        "user": account.pk if account else None,
+    }
+    if photo:
+        rasa_metadata["photo"] = photo
+    if location:
+        rasa_metadata["location"] = location
+    try:
+        messages = rasa_send(sender=conversation.public_id, text=text, metadata=rasa_metadata)
+    except AssistantUnavailable as exc:
+        logger.warning("chatbot: the assistant is unavailable (%s)", exc)
+        apology = unavailable_message(language=language)
+        _log(
+            conversation=conversation,
+            direction=Direction.OUT,
+            text=apology,
+            language=language,
+            meta={"unavailable": True},
+        )
+        raise ChatUnavailable(apology) from exc
+    replies: list[Reply] = []
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("city311"), dict):
+            meta = _assistant_effect(
+                conversation=conversation, effect=custom["city311"], user=account
+            )
+            _log(
+                conversation=conversation,
+                direction=Direction.OUT,
+                text="",
+                language=language,
+                meta=meta,
+            )
+            continue
+        body = message.get("text")
+        if not isinstance(body, str) or not body:
+            continue
+        reply = Reply(text=body, buttons=_buttons(message.get("buttons")))
+        _log(
+            conversation=conversation,
+            direction=Direction.OUT,
+            text=reply.text,
+            language=language,
+            buttons=reply.buttons,
+        )
+        replies.append(reply)
+    return replies
+
+
+def _assistant_effect(
+    *, conversation: Conversation, effect: dict[str, Any], user: UserModel | None
+) -> dict[str, Any]:
+    filed = effect.get("filed")
+    if isinstance(filed, str):
+        attached = chat_filed_record(
+            conversation=conversation, public_id=filed, photo_reference=effect.get("photo")
+        )
+        return {"filed": filed, "photo_attached": attached}
+    follow = effect.get("follow")
+    if isinstance(follow, str):
+        followed = chat_follow(public_id=follow, user=user)
+        return {"followed": follow, "account_follows": followed}
+    return {"ignored": sorted(effect)}
+
+
+def chat_follow(*, public_id: str, user: UserModel | None) -> bool:
+    """A signed-in resident follows the likely duplicate the assistant offered instead of
+    filing again; an anonymous one is told its number to check on."""
+    if user is None:
+        return False
+    service_request = ServiceRequest.objects.filter(public_id=public_id).first()
+    if service_request is None:
+        return False
+    return (
+        service_request_follower_add(service_request=service_request, user=user, source="chat")
+        is not None
+    )
+
+
+# --- Photos uploaded by the widget
+
+
+class ChatPhotoRejected(Exception):
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        self.message = message
+        self.status = status
+        super().__init__(message)
+
+
+def _private(relative: str) -> Path:
+    return Path(settings.PRIVATE_UPLOAD_ROOT) / relative
+
+
+def _file_write(path: Path, data: bytes) -> None:
+    """Atomic and owner-only: a raw upload still carries its EXIF (GPS included)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def chat_photo_store(*, conversation: Conversation, data: bytes) -> ChatPhoto:
+    """Checks the upload like every photo (format, size, pixels) and keeps it privately until
+    the request is filed. Raises ChatPhotoRejected."""
+    try:
+        checked = photo_upload_check(data=data)
+    except PhotoRejected as exc:
+        raise ChatPhotoRejected(exc.message, status=exc.status) from exc
+    reference = secrets.token_urlsafe(18)
+    relative = f"chat/{reference}.{ACCEPTED_FORMATS[checked.info.format]}"
+    _file_write(_private(relative), data)
+    return ChatPhoto.objects.create(
+        conversation=conversation,
+        reference=reference,
+        created_at=timezone.now(),
+        content_hash=checked.content_hash,
+        raw_path=relative,
+    )
+
+
+def chat_filed_record(*, conversation: Conversation, public_id: str, photo_reference: Any) -> bool:
+    """The assistant filed ``public_id`` in this conversation: attach the conversation's
+    photo to it. Only a photo of this conversation not attached yet, and only to a request
+    of the chat channel filed within the hour. True when a photo was attached."""
+    if not isinstance(photo_reference, str) or not photo_reference:
+        return False
+    since = timezone.now() - FILED_RECENTLY
+    service_request = ServiceRequest.objects.filter(
+        public_id=public_id, channel=Channel.CHAT, requested_at__gte=since
+    ).first()
+    if service_request is None:
+        logger.warning("chatbot: no recent chat request %s to attach a photo to", public_id)
+        return False
+    with transaction.atomic():
+        chat_photo = (
+            ChatPhoto.objects.select_for_update()
+            .filter(conversation=conversation, reference=photo_reference)
+            .first()
+        )
+        if chat_photo is None or chat_photo.service_request_id is not None:
+            return False
+        raw = _private(chat_photo.raw_path)
+        try:
+            upload = photo_upload_check(data=raw.read_bytes())
+        except (OSError, PhotoRejected):  # a vanished or changed file: attach nothing
+            logger.exception("chatbot: photo %s could not be read", chat_photo.reference)
+            return False
+        photo, created = photo_attach(service_request=service_request, upload=upload)
+        if created:
+            photo_process_enqueue(photo_ids=[photo.pk])
+        chat_photo.service_request = service_request
+        chat_photo.save(update_fields=["service_request"])
+    raw.unlink(missing_ok=True)
+    return True
+
+
+# --- The assistant's own Open311 API key
+
+
+def chatbot_api_key_ensure() -> str:
+    """The assistant's Open311 key (channel ``chat``), issued if missing; idempotent.
+
+    Only digests of keys are stored, so the key is derived from ``SECRET_KEY`` (HMAC) and
+    every run finds the same one. A new ``SECRET_KEY`` gives a new key; the assistant's
+    earlier keys are revoked then."""
+    raw = (
+        "c311chat_"
+        + hmac.new(
+            settings.SECRET_KEY.encode(), b"city311 chatbot open311 key", hashlib.sha256
+        ).hexdigest()[:40]
+    )
+    name = f"chatbot {hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+    issued = api_key_create(name=name, channel=Channel.CHAT, raw=raw)
+    if not issued.api_key.active:
+        raise ValueError(f"The assistant's key {name!r} was revoked; issue a new SECRET_KEY.")
+    for old in ApiKey.objects.filter(
+        name__startswith="chatbot ", channel=Channel.CHAT, active=True
+    ).exclude(pk=issued.api_key.pk):
+        api_key_revoke(api_key=old)
+    return raw

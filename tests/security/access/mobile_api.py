@@ -1,0 +1,215 @@
+"""Access cases of the mobile API (/mobile/v1/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.conftest import BOSTON
+from tests.security.access import Case, Endpoint, expect
+from tests.security.access.fixtures import closed_public_id, order_pk
+from tests.security.conftest import World
+from tests.workorders.factories import good_proof
+from workorders.models import WorkOrderStatus
+
+P = "mobile/v1/"
+SUBMIT = {
+    "service_code": "pothole",
+    "lat": BOSTON[0],
+    "long": BOSTON[1],
+    "attributes": {"size": "large"},
+}
+
+
+def public_id(world: World) -> str:
+    return world.service_request.public_id
+
+
+def no_contact_data(world: World, response: Any) -> None:
+    text = response.content.decode()
+    assert "rita@example.org" not in text and "Rita" not in text
+
+
+def mine_only(world: World, response: Any) -> None:
+    ids = {item["service_request_id"] for item in response.json()}
+    assert world.service_request.public_id not in ids
+
+
+def crew(action: str, data: dict[str, Any] | None = None, *, status: str) -> Endpoint:
+    """A crew action: anonymous 401, a crew member of another department 404, the
+    department's crew 200."""
+
+    def path(world: World) -> str:
+        return f"/{P}crew/workorders/{order_pk(status)(world)}/{action}"
+
+    def body(world: World) -> dict[str, Any]:
+        out: dict[str, Any] = {"client_at": timezone.now().isoformat(), **(data or {})}
+        if action == "complete":
+            out["photos"] = [SimpleUploadedFile("proof.jpg", good_proof(), "image/jpeg")]
+        return out
+
+    def case(who: str, codes: frozenset[int]) -> Case:
+        return Case(
+            who,
+            "POST",
+            path,
+            codes,
+            data=body,
+            format="multipart" if action == "complete" else "json",
+            headers={"HTTP_IDEMPOTENCY_KEY": f"access-{who}-{action}"},
+        )
+
+    return Endpoint(
+        case("anonymous", expect(401)), case("other_crew", expect(404)), case("crew", expect(200))
+    )
+
+
+def public(path: Any, method: str = "GET", data: Any = None, ok: int = 200) -> Endpoint:
+    return Endpoint(
+        Case("anonymous", method, path, expect(ok), data=data),
+        Case("other_resident", method, path, expect(ok), data=data, check=no_contact_data),
+        Case("resident", method, path, expect(ok), data=data),
+    )
+
+
+def signed_in(path: Any, method: str = "GET", data: Any = None, ok: int = 200) -> Endpoint:
+    return Endpoint(
+        Case("anonymous", method, path, expect(401), data=data),
+        Case("other_resident", method, path, expect(ok), data=data),
+        Case("resident", method, path, expect(ok), data=data),
+    )
+
+
+def _own_password(world: World) -> dict[str, str]:
+    world.resident.set_password("rita's passphrase 7")
+    world.resident.save(update_fields=["password"])
+    return {"email": "rita@example.org", "password": "rita's passphrase 7"}
+
+
+ENTRIES: dict[str, Endpoint] = {
+    P + "services": public(f"/{P}services"),
+    P + "accounts/signup": Endpoint(
+        Case(
+            "anonymous",
+            "POST",
+            f"/{P}accounts/signup",
+            expect(201),
+            data={"email": "new@example.org", "password": "a long passphrase 7"},
+        ),
+        # An existing account's address cannot be taken over.
+        Case(
+            "other_resident",
+            "POST",
+            f"/{P}accounts/signup",
+            expect(409),
+            data={"email": "rita@example.org", "password": "a long passphrase 7"},
+        ),
+        Case(
+            "resident",
+            "POST",
+            f"/{P}accounts/signup",
+            expect(201),
+            data={"email": "second@example.org", "password": "a long passphrase 7"},
+        ),
+    ),
+    P + "accounts/login": Endpoint(
+        Case(
+            "anonymous",
+            "POST",
+            f"/{P}accounts/login",
+            expect(401),
+            data={"email": "rita@example.org", "password": "guess"},
+        ),
+        Case(
+            "other_resident",
+            "POST",
+            f"/{P}accounts/login",
+            expect(401),
+            data={"email": "rita@example.org", "password": "otto's own password"},
+        ),
+        Case("resident", "POST", f"/{P}accounts/login", expect(200), data=_own_password),
+    ),
+    P + "devices": signed_in(
+        f"/{P}devices", "POST", {"platform": "ios", "push_token": "t-1"}, ok=201
+    ),
+    P + "me/requests": Endpoint(
+        Case("anonymous", "GET", f"/{P}me/requests", expect(401)),
+        Case("other_resident", "GET", f"/{P}me/requests", expect(200), check=mine_only),
+        Case("resident", "GET", f"/{P}me/requests", expect(200)),
+    ),
+    P + "requests": public(f"/{P}requests", "POST", SUBMIT, ok=201),
+    P + "requests/nearby": public(
+        f"/{P}requests/nearby?service_code=pothole&lat={BOSTON[0]}&long={BOSTON[1]}"
+    ),
+    P + "requests/<str:public_id>": public(lambda w: f"/{P}requests/{public_id(w)}"),
+    P + "requests/<str:public_id>/timeline": public(
+        lambda w: f"/{P}requests/{public_id(w)}/timeline"
+    ),
+    # Anyone signed in may follow a public request (instead of filing it again).
+    P + "requests/<str:public_id>/follow": signed_in(
+        lambda w: f"/{P}requests/{public_id(w)}/follow", "POST"
+    ),
+    # Only the reporter answers "was it fixed?".
+    P + "requests/<str:public_id>/feedback": Endpoint(
+        Case(
+            "anonymous",
+            "POST",
+            lambda w: f"/{P}requests/{closed_public_id(w)}/feedback",
+            expect(401),
+            data={"fixed": True},
+        ),
+        Case(
+            "other_resident",
+            "POST",
+            lambda w: f"/{P}requests/{closed_public_id(w)}/feedback",
+            expect(404),
+            data={"fixed": True},
+        ),
+        Case(
+            "resident",
+            "POST",
+            lambda w: f"/{P}requests/{closed_public_id(w)}/feedback",
+            expect(201),
+            data={"fixed": True},
+        ),
+    ),
+    P + "crew/workorders": Endpoint(
+        Case("anonymous", "GET", f"/{P}crew/workorders", expect(401)),
+        Case(
+            "other_crew",
+            "GET",
+            f"/{P}crew/workorders",
+            expect(200),
+            check=lambda w, r: _no_orders(r),
+        ),
+        Case("crew", "GET", f"/{P}crew/workorders", expect(200)),
+    ),
+    P + "crew/workorders/<str:pk>": Endpoint(
+        Case(
+            "anonymous",
+            "GET",
+            lambda w: f"/{P}crew/workorders/{order_pk('assigned')(w)}",
+            expect(401),
+        ),
+        Case(
+            "other_crew",
+            "GET",
+            lambda w: f"/{P}crew/workorders/{order_pk('assigned')(w)}",
+            expect(404),
+        ),
+        Case(
+            "crew", "GET", lambda w: f"/{P}crew/workorders/{order_pk('assigned')(w)}", expect(200)
+        ),
+    ),
+    P + "crew/workorders/<str:pk>/start": crew("start", status=WorkOrderStatus.ASSIGNED),
+    P + "crew/workorders/<str:pk>/hold": crew(
+        "hold", {"reason": "parts"}, status=WorkOrderStatus.IN_PROGRESS
+    ),
+    P + "crew/workorders/<str:pk>/complete": crew("complete", status=WorkOrderStatus.IN_PROGRESS),
+}
+
+
+def _no_orders(response: Any) -> None:
+    assert response.json() == []

@@ -1,0 +1,270 @@
+"""Privacy: reporters with unique marker names, e-mails and phones file through the real
+intake (mobile app signed in and anonymous, web form, Open311); every public answer is then
+scanned for the markers — Open311 JSON and XML, the mobile API's public views, the web pages,
+the open-data export, the chat API's answers to other conversations and the websocket pushes
+of /ws/requests/ — and none is found. Served photos carry no EXIF (nor XMP, nor comment)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+from rest_framework.test import APIClient
+
+from backend.intake.services import PhotoUpload, service_request_submit
+from backend.photos.models import Photo, ProcessingState
+from backend.photos.services import photo_process
+from tests.conftest import BOSTON
+from tests.photos.images import with_all_metadata
+from tests.realtime.conftest import communicator
+from tests.security.conftest import fresh_address
+from tests.workorders.factories import Staff, order_of, staff_make, user_make
+from workorders.services import work_order_assign, work_order_start
+
+MARKERS = {
+    "mobile": ("Quillon Marrowby", "quillon.marrowby@marker.example", "617-555-0141"),
+    "account": ("Ysolde Brackwater", "ysolde.brackwater@marker.example", ""),
+    "web": ("Tamsin Oakhallow", "tamsin.oakhallow@marker.example", "617-555-0142"),
+    "open311": ("Corvin Ashgrove", "corvin.ashgrove@marker.example", "617-555-0143"),
+}
+
+
+def markers() -> list[str]:
+    found = [value for group in MARKERS.values() for value in group if value]
+    # First and last names apart too (Open311 takes them apart), and the e-mails' local parts.
+    found += [part for name, _, _ in MARKERS.values() for part in name.split()]
+    found += [email.split("@")[0] for _, email, _ in MARKERS.values()]
+    return found
+
+
+def assert_clean(where: str, body: bytes | str) -> None:
+    text = body.decode() if isinstance(body, bytes) else body
+    leaked = [m for m in markers() if m.lower() in text.lower()]
+    assert leaked == [], f"{where} shows {leaked}"
+
+
+def seed(catalog: None) -> list[str]:
+    """Files one request per channel through the real intake; returns their ids."""
+    ids = []
+    mobile = APIClient(REMOTE_ADDR=fresh_address()).post(
+        "/mobile/v1/requests",
+        {
+            "service_code": "pothole",
+            "lat": BOSTON[0],
+            "long": BOSTON[1],
+            "attributes": {"size": "large"},
+            "description": "Deep hole",
+            "contact": dict(zip(("name", "email", "phone"), MARKERS["mobile"], strict=True)),
+        },
+        format="json",
+    )
+    assert mobile.status_code == 201, mobile.content
+    ids.append(mobile.json()["service_request_id"])
+    name, email, _ = MARKERS["account"]
+    account = user_make(email, first_name=name.split()[0], last_name=name.split()[1])
+    signed_in = APIClient(REMOTE_ADDR=fresh_address())
+    signed_in.force_authenticate(account)
+    mine = signed_in.post(
+        "/mobile/v1/requests",
+        {
+            "service_code": "streetlight",
+            "lat": BOSTON[0],
+            "long": BOSTON[1],
+            "attributes": {"problem": "out"},
+        },
+        format="json",
+    )
+    assert mine.status_code == 201, mine.content
+    ids.append(mine.json()["service_request_id"])
+    name, email, phone = MARKERS["web"]
+    web = Client(REMOTE_ADDR=fresh_address()).post(
+        "/report",
+        {
+            "service_code": "pothole",
+            "lat": str(BOSTON[0] + 0.01),
+            "long": str(BOSTON[1]),
+            "attr-pothole-size": "large",
+            "contact_name": name,
+            "contact_email": email,
+            "contact_phone": phone,
+            "photos": SimpleUploadedFile("p.jpg", with_all_metadata(), "image/jpeg"),
+        },
+    )
+    assert web.status_code == 302, web.content
+    ids.append(web["Location"].split("/track/")[1].split("?")[0])
+    from backend.open311.services import api_key_create
+
+    key = api_key_create(name="privacy", channel="open311", raw="privacy-key").raw
+    name, email, phone = MARKERS["open311"]
+    first, last = name.split()
+    filed = APIClient(REMOTE_ADDR=fresh_address()).post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": key,
+            "service_code": "pothole",
+            "lat": str(BOSTON[0] - 0.01),
+            "long": str(BOSTON[1]),
+            "attribute[size]": "large",
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": phone,
+        },
+    )
+    assert filed.status_code == 200, filed.content
+    ids.append(filed.json()[0]["service_request_id"])
+    for photo in Photo.objects.filter(state=ProcessingState.PENDING):
+        photo_process(photo_id=photo.pk)  # what the worker does after commit
+    return ids
+
+
+def public_paths(ids: list[str]) -> list[str]:
+    paths = [
+        "/open311/v2/discovery.json",
+        "/mobile/v1/services",
+        f"/mobile/v1/requests/nearby?service_code=pothole&lat={BOSTON[0]}&long={BOSTON[1]}",
+        f"/report/nearby?service_code=pothole&lat={BOSTON[0]}&long={BOSTON[1]}",
+        "/open-data/requests.csv",
+        "/open-data/requests.geojson",
+        "/open-data/services.json",
+        "/open-data/services.csv",
+    ]
+    for fmt in ("json", "xml"):
+        paths += [
+            f"/open311/v2/services.{fmt}",
+            f"/open311/v2/services/pothole.{fmt}",
+            f"/open311/v2/requests.{fmt}",
+            f"/open311/v2/requests.{fmt}?service_request_id={','.join(ids)}",
+            f"/open311/v2/servicerequestupdates.{fmt}",
+        ]
+        paths += [f"/open311/v2/requests/{public_id}.{fmt}" for public_id in ids]
+    for public_id in ids:
+        paths += [
+            f"/mobile/v1/requests/{public_id}",
+            f"/mobile/v1/requests/{public_id}/timeline",
+            f"/track/{public_id}",
+            f"/track/{public_id}/live",
+            f"/track?id={public_id}",
+        ]
+    return paths
+
+
+@pytest.mark.django_db
+def test_no_public_answer_shows_a_reporters_contact_data(catalog: None) -> None:
+    ids = seed(catalog)
+    staff = staff_make()
+    for public_id in ids[:2]:  # some requests move on: their events are public
+        from backend.service_requests.models import ServiceRequest
+
+        order = order_of(ServiceRequest.objects.get(public_id=public_id))
+        work_order_start(
+            work_order=work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor),
+            actor=staff.crew,
+        )
+    browser = Client(REMOTE_ADDR=fresh_address())
+    scanned = 0
+    for path in public_paths(ids):
+        response = browser.get(path)
+        assert response.status_code in (200, 302), (path, response.status_code)
+        body = b"".join(getattr(response, "streaming_content", [])) or response.content
+        assert_clean(path, body)
+        scanned += 1
+    # Someone else's conversation with the assistant (an answer, or the polite 503).
+    chat = APIClient(REMOTE_ADDR=fresh_address()).post(
+        "/api/v1/chat/", {"message": "what was reported near me?"}, format="json"
+    )
+    assert chat.status_code in (200, 503)
+    assert_clean("chat", chat.content)
+    assert scanned >= 40
+    # The markers are really stored (so the scan could have found them).
+    from backend.service_requests.models import ServiceRequest
+
+    stored = json.dumps(
+        list(ServiceRequest.objects.values("contact_name", "contact_email", "contact_phone"))
+    )
+    assert "Quillon Marrowby" in stored and "corvin.ashgrove@marker.example" in stored
+    with pytest.raises(AssertionError):  # and the scan finds them where they are
+        assert_clean("the database", stored)
+
+
+@pytest.mark.django_db
+def test_served_photos_carry_no_metadata(catalog: None) -> None:
+    submitted = service_request_submit(
+        service_code="pothole",
+        channel="app",
+        lat=BOSTON[0],
+        long=BOSTON[1],
+        attributes={"size": "large"},
+        photos=[PhotoUpload(data=with_all_metadata()), PhotoUpload(data=with_all_metadata("PNG"))],
+    )
+    photos = list(Photo.objects.filter(service_request=submitted.service_request))
+    assert len(photos) == 2
+    for photo in photos:
+        photo_process(photo_id=photo.pk)
+        photo.refresh_from_db()
+        assert photo.state == ProcessingState.READY
+        for field in (photo.display, photo.thumbnail):
+            data = field.read()
+            with Image.open(io.BytesIO(data)) as img:
+                assert len(img.getexif()) == 0, field.name
+                assert not {"exif", "xmp", "comment", "XML:com.adobe.xmp"} & set(img.info)
+            assert b"Exif\x00\x00" not in data and b"secret" not in data
+            assert b"TestPhone" not in data  # the camera make of the EXIF block
+
+
+# --- Websocket pushes
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_pushes_carry_no_contact_data(catalog: None, settings: Any) -> None:
+    import uuid
+
+    default = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **default,
+            "CONFIG": {**default["CONFIG"], "prefix": f"p{uuid.uuid4().hex[:8]}_"},
+        }
+    }
+    name, email, phone = MARKERS["mobile"]
+
+    def make() -> tuple[Any, Staff]:
+        sr = service_request_submit(
+            service_code="pothole",
+            channel="app",
+            lat=BOSTON[0],
+            long=BOSTON[1],
+            attributes={"size": "large"},
+            contact_name=name,
+            contact_email=email,
+            contact_phone=phone,
+        ).service_request
+        return sr, staff_make()
+
+    sr, staff = await database_sync_to_async(make)()
+    client = communicator(f"/ws/requests/{sr.public_id}/")
+    connected, _ = await client.connect()
+    assert connected
+    messages = [await client.receive_json_from(timeout=5)]
+    order = await database_sync_to_async(order_of)(sr)
+    order = await database_sync_to_async(work_order_assign)(
+        work_order=order, team=staff.team, actor=staff.supervisor
+    )
+    messages.append(await client.receive_json_from(timeout=5))
+    await database_sync_to_async(work_order_start)(work_order=order, actor=staff.crew)
+    messages.append(await client.receive_json_from(timeout=5))
+    await client.disconnect()
+    assert [m["type"] for m in messages] == ["snapshot", "status", "status"]
+    assert_clean("/ws/requests/", json.dumps(messages))
