@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
+from backend.channel_push import group_send
 from backend.outbox.services import outbox_call
 
 GROUP = "analytics_live"
@@ -40,9 +38,7 @@ def live_event_name(*, kind: str, from_status: str, to_status: str) -> str | Non
 
 
 def live_push(message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(GROUP, message)
+    group_send(GROUP, message)
 
 
 def analytics_event_recorded(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.db import DataError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class RequestBodyLimitMiddleware:
@@ -50,37 +51,54 @@ class ContentSecurityPolicyMiddleware:
 
 
 NUL_MESSAGE = "NUL characters are not allowed."
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class NulCharacterMiddleware:
-    """Answers 400 naming the field when the path, a query parameter or a form field holds a
-    NUL character, which PostgreSQL cannot store or compare in text: without this, any view
-    that looks such a value up would fail with a 500. (JSON bodies go through DRF's
-    serializers, whose text fields refuse NUL already.)"""
+    """A NUL character in the path, which PostgreSQL can neither store nor compare in text,
+    answers 404 here (no resource has such a name) instead of a 500 from the view that looks
+    it up. In query parameters and bodies it is refused where a value reaches the database:
+    DRF's and Django's form text fields refuse NUL, Open311's form intake checks its fields,
+    and a view's query that PostgreSQL refuses for it answers 400 naming the parameter
+    (``process_exception``) instead of 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        fields: list[str] = []
         if "\x00" in request.path:
-            fields.append("path")
-        fields += _nul_fields(request.GET)
-        content_type = request.content_type or ""
-        if request.method in ("POST", "PUT", "PATCH") and content_type in FORM_TYPES:
-            fields += _nul_fields(request.POST)
-        if fields:
-            return JsonResponse(
-                {"detail": NUL_MESSAGE, "errors": {field: [NUL_MESSAGE] for field in fields}},
-                status=400,
-            )
+            return nul_answer(request, {"path": ["Not found."]}, status=404)
         return self.get_response(request)
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view's query refused by PostgreSQL for a NUL character: 400, not 500."""
+        if isinstance(exception, DataError) and "NUL (0x00)" in str(exception):
+            return nul_answer(request, nul_fields(request), status=400)
+        return None
 
-def _nul_fields(data: QueryDict) -> list[str]:
-    found = []
-    for key, values in data.lists():
-        if "\x00" in key or any("\x00" in value for value in values):
-            found.append(key.replace("\x00", "\\x00"))
-    return found
+
+def nul_fields(request: HttpRequest) -> dict[str, list[str]]:
+    """The query parameters holding a NUL character, as errors (``query`` if none does: it
+    was in the body)."""
+    fields = [
+        key.replace("\x00", "\\x00")
+        for key, values in request.GET.lists()
+        if "\x00" in key or any("\x00" in value for value in values)
+    ]
+    return {field: [NUL_MESSAGE] for field in fields or ["body"]}
+
+
+def nul_answer(request: HttpRequest, errors: dict[str, list[str]], *, status: int) -> HttpResponse:
+    if request.path.startswith("/open311/"):
+        from backend.open311.errors import error_list
+        from backend.open311.renderers import xml_document
+
+        entries = error_list(errors, status=status)
+        if request.path.endswith(".xml"):
+            return HttpResponse(
+                xml_document(entries, root="errors", item="error"),
+                status=status,
+                content_type="text/xml; charset=utf-8",
+            )
+        return JsonResponse(entries, status=status, safe=False)
+    detail = "Not found." if status == 404 else NUL_MESSAGE
+    return JsonResponse({"detail": detail, "errors": errors}, status=status)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
+from backend.channel_push import group_send
 from backend.outbox.services import outbox_call
 from backend.service_requests.models import ServiceRequest
 from workorders.models import WorkOrder, WorkOrderEventKind
@@ -67,11 +65,8 @@ def work_order_change_message(*, work_order: WorkOrder, kind: str) -> dict[str, 
 
 
 def work_order_push(*, groups: list[str], message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     for group in groups:
-        async_to_sync(layer.group_send)(group, message)
+        group_send(group, message)
 
 
 def work_order_push_enqueue(

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from backend.catalog.selectors import service_type_list
 from backend.intake.services import IntakeError, PhotoUpload
+from backend.middleware import NUL_MESSAGE
 from backend.open311 import serializers as out
 from backend.open311.errors import Open311Error, error_list, exception_handler
 from backend.open311.models import TokenState
@@ -174,6 +175,14 @@ class ServiceDefinitionView(Open311View):
 
 
 def _submission(data: QueryDict) -> Submission:
+    nul = [
+        key
+        for key, values in data.lists()
+        if "\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values)
+    ]
+    if nul:
+        raise Open311Error({key.replace("\x00", "\\x00"): [NUL_MESSAGE] for key in nul})
+
     def text(name: str) -> str:
         value = data.get(name)
         return value if isinstance(value, str) else ""

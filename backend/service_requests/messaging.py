@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from backend.channel_push import group_send
 from backend.photos.models import ProcessingState
 from backend.service_requests.models import (
     CloseReason,
@@ -202,10 +201,7 @@ def status_message_build(*, event: ServiceRequestEvent, kind: str) -> StatusMess
 
 
 def _push(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(group, message)
+    group_send(group, message)
 
 
 @dataclass(frozen=True)

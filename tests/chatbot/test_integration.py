@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 from backend.service_requests.models import Channel, ServiceRequest
 from chatbot.services import chatbot_api_key_ensure
 from tests.chatbot.conftest import free_port
+from tests.conftest import pothole_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".var/chatbot/venv/bin/rasa"
@@ -129,3 +130,16 @@ def test_a_resident_files_a_pothole_through_the_chat(
     assert filed.attributes == {"size": "large"}
     assert filed.description == "theres a huge hole on elm st"
     assert "within 72 hours" in said
+
+    # The block above stopped Rasa and its action server: the chat says so politely, and
+    # the other doors do not notice.
+    gone = api.post(
+        "/api/v1/chat/",
+        {"conversation_id": conversation, "message": "one more", "language": "en"},
+        format="json",
+    )
+    assert gone.status_code == 503, gone.content
+    assert "/report" in gone.json()["detail"]
+    assert api.get("/open311/v2/services.json").status_code == 200
+    other = api.post("/mobile/v1/requests", pothole_payload(), format="json")
+    assert other.status_code == 201, other.content
