@@ -277,7 +277,9 @@ OPEN311_CONTACT = env_str("OPEN311_CONTACT", "311 API team <open311@city311.inva
 OPEN311_ASYNC_INTAKE = env_bool("OPEN311_ASYNC_INTAKE", False)
 
 # --- Chatbot (chatbot/, docs/chatbot.md): Django relays to the Rasa assistant on loopback.
-CHATBOT_RASA_URL = env_str("CHATBOT_RASA_URL", "http://127.0.0.1:5005")
+CHATBOT_RASA_URL = env_str(
+    "CHATBOT_RASA_URL", f"http://127.0.0.1:{env_int('CHATBOT_RASA_PORT', 5005, minimum=1)}"
+)
 # A turn may file a request (the assistant's action calls Open311), so not too short.
 CHATBOT_RASA_TIMEOUT_SECONDS = env_int("CHATBOT_RASA_TIMEOUT_SECONDS", 15, minimum=1)
 # Offered when the assistant is down or does not understand twice.

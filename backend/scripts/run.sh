@@ -23,13 +23,14 @@ bash backend/scripts/chatbot-train.sh
 $PY manage.py chatbot_key --file .var/chatbot/api-key
 OPEN311_KEY=$($PY manage.py open311_key create --name demo --channel open311 \
   --key "${OPEN311_DEMO_KEY:-demo-key}")
+PORT=${CITY311_PORT:-8000}
 cat <<MSG
 
-  city311 is starting on  http://127.0.0.1:8000/
-    admin                  http://127.0.0.1:8000/admin/      (admin / admin-dev-password)
-    API docs               http://127.0.0.1:8000/api/docs/
-    catalog                curl http://127.0.0.1:8000/mobile/v1/services
-    Open311 GeoReport v2   curl http://127.0.0.1:8000/open311/v2/services.xml
+  city311 is starting on  http://127.0.0.1:${PORT}/
+    admin                  http://127.0.0.1:${PORT}/admin/      (admin / admin-dev-password)
+    API docs               http://127.0.0.1:${PORT}/api/docs/
+    catalog                curl http://127.0.0.1:${PORT}/mobile/v1/services
+    Open311 GeoReport v2   curl http://127.0.0.1:${PORT}/open311/v2/services.xml
     Open311 API key        ${OPEN311_KEY}   (development only; see README)
     chat assistant         the widget on every page; POST /api/v1/chat/ (docs/chatbot.md)
   Demo users (development passwords, see README): admin, supervisor, crew, resident
