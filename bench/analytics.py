@@ -4,7 +4,7 @@ importer's rate; how fresh the counts stay while 50 new requests a second arrive
 
     .venv/bin/python bench/analytics.py [--rows 5000000] [--calls 20] [--import-rows 200000]
                                         [--rate 50] [--seconds 30] [--keep]
-                                        [--import-methods staging,copy] [--import-only]
+                                        [--import-methods import] [--import-only]
 
 What it does, in order:
 
@@ -22,9 +22,12 @@ What it does, in order:
    (percentile_cont) are shown beside the histogram ones.
 4. Imports ``--import-rows`` rows of a Boston-format CSV (the 100-row sample repeated under
    new ids) with ``manage.py analytics_import`` once per method of ``--import-methods``
-   (default ``staging,copy``, side by side; ``bulk`` is the default with ``--bulk``; the
-   rows are deleted and the tables vacuumed after each run) and reports rows/s and the load
-   average (without the rollup rebuild, timed apart).
+   (``import``, the default; ``bulk`` is the command with ``--bulk``; the rows are deleted
+   and the tables vacuumed after each run) and reports rows/s and the load average (without
+   the rollup rebuild, timed apart). Beside it, the baseline every import is bounded by: the
+   same file COPYed alone into an unlogged table of text columns, no index, no event, no
+   mapping (the importer's first step), and the import into empty request and event tables
+   (a first load: the same statements, small indexes).
    ``--keep --import-only`` runs just this step on a filled database and writes
    bench/results/analytics-import.json.
 5. Freshness: ``--rate`` requests a second for ``--seconds`` through the intake pipeline
@@ -51,6 +54,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -128,43 +132,77 @@ def boston_csv(path: Path, rows: int) -> None:
             writer.writerow(record)
 
 
+def _copy_alone(path: Path) -> float:
+    """Rows/s of COPYing the file into an unlogged table of text columns: no index, no event,
+    no mapping, nothing but the server's CSV parser and the table's write."""
+    from django.db import connection
+
+    header = next(csv.reader(path.open(encoding="utf-8")))
+    names = ", ".join(f"c{i}" for i in range(1, len(header) + 1))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_alone")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_copy_alone ("
+            + ", ".join(f"c{i} text" for i in range(1, len(header) + 1))
+            + ")"
+        )
+        start = time.perf_counter()
+        with (
+            cursor.cursor.copy(
+                f"COPY bench_copy_alone ({names}) FROM STDIN (FORMAT csv, HEADER true)"
+            ) as copy,
+            path.open("rb") as handle,
+        ):
+            while block := handle.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_copy_alone")
+    return round(sum(1 for _ in path.open("rb")) / seconds)
+
+
+def _database_drop(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def _import_once(path: Path, method: str, env: dict[str, str]) -> dict[str, Any]:
+    options = ["--bulk"] if method == "bulk" else []
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    out = manage(
+        "analytics_import", "boston", str(path), "--no-progress", "--no-rollups", *options, env=env
+    )
+    import_s = time.perf_counter() - start
+    rate_line = out.strip().splitlines()[0]
+    return {
+        "method": method,
+        "command_s": round(import_s, 1),
+        "rows_per_s": float(rate_line.rsplit("(", 1)[1].split(" ")[0].replace(",", "")),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "output": rate_line,
+    }
+
+
 def import_rates(args: Any, env: dict[str, str]) -> dict[str, Any]:
-    """Imports ``--import-rows`` Boston rows once per method of ``--import-methods`` (``bulk``
-    is ``copy`` with ``--bulk``), reports rows/s and the load average, and after each run
-    deletes the imported rows and vacuums the two tables, so every run starts from the
-    database as generated."""
+    """Imports ``--import-rows`` Boston rows once per method of ``--import-methods``, reports
+    rows/s and the load average, and after each run deletes the imported rows and vacuums the
+    two tables, so every run starts from the database as generated. Beside them: the COPY of
+    the file alone, and the import into empty tables (another database, made and dropped)."""
     from django.db import connection
 
     runs = []
     imported = "SELECT id FROM service_requests_servicerequest WHERE public_id LIKE %s"
     with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "boston.csv"
+        boston_csv(path, args.import_rows)
+        copy_alone = _copy_alone(path)
+        print(f"COPY of the file alone: {copy_alone:,} rows/s", flush=True)
         for method in [m for m in args.import_methods.split(",") if m]:
-            path = Path(tmp) / "boston.csv"
-            boston_csv(path, args.import_rows)
-            options = ["--bulk"] if method == "bulk" else ["--method", method]
-            load_before = os.getloadavg()[0]
-            start = time.perf_counter()
-            out = manage(
-                "analytics_import",
-                "boston",
-                str(path),
-                "--no-progress",
-                "--no-rollups",
-                *options,
-                env=env,
-            )
-            import_s = time.perf_counter() - start
-            rate_line = out.strip().splitlines()[0]
-            runs.append(
-                {
-                    "method": method,
-                    "rows": args.import_rows,
-                    "command_s": round(import_s, 1),
-                    "rows_per_s": float(rate_line.rsplit("(", 1)[1].split(" ")[0].replace(",", "")),
-                    "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-                    "output": rate_line,
-                }
-            )
+            runs.append({**_import_once(path, method, env), "rows": args.import_rows})
             print(f"import ({method}): {runs[-1]}", flush=True)
             with connection.cursor() as cursor:  # leave the data as generated
                 cursor.execute(
@@ -178,8 +216,22 @@ def import_rates(args: Any, env: dict[str, str]) -> dict[str, Any]:
                 )
                 for table in BULK_TABLES:
                     cursor.execute(f"VACUUM {table}")
-    default = [r for r in runs if r["method"] == "staging"] or runs
-    return {"rows_per_s": default[-1]["rows_per_s"], "runs": runs}
+        empty_url = database_url_with_name(env["DATABASE_URL"], "city311_bench_import_empty")
+        empty_env = {**env, "DATABASE_URL": empty_url}
+        _database_drop(empty_url)
+        bench_database_prepare(url=empty_url, env=empty_env)
+        first_load = _import_once(path, "import", empty_env)
+        _database_drop(empty_url)
+        print(f"import into empty tables: {first_load}", flush=True)
+    default = [r for r in runs if r["method"] == "import"] or runs
+    rate = default[-1]["rows_per_s"]
+    return {
+        "rows_per_s": rate,
+        "runs": runs,
+        "copy_alone_rows_per_s": copy_alone,
+        "import_vs_copy_alone": round(rate / copy_alone, 3),
+        "into_empty_tables": first_load,
+    }
 
 
 def freshness(*, rate: int, seconds: int, interval_s: float) -> dict[str, Any]:
@@ -274,8 +326,8 @@ def main() -> int:
     parser.add_argument("--database", default="city311_bench_analytics")
     parser.add_argument(
         "--import-methods",
-        default="staging,copy",
-        help="import methods to time side by side, in order (analytics_import --method)",
+        default="import",
+        help="import, bulk (analytics_import --bulk): timed side by side, in order",
     )
     parser.add_argument(
         "--import-only",

@@ -45,7 +45,10 @@ class Channel(models.TextChoices):
 
 class ServiceRequest(models.Model):
     public_id = models.CharField(max_length=32, unique=True, editable=False)
-    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
+    # Indexed by sr_type_status (its leading column): a second index would only slow writes.
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     location = gis_models.PointField(srid=4326, null=True, blank=True)
     address = models.CharField(max_length=500, blank=True)
     description = models.TextField(max_length=4000, blank=True)
@@ -61,6 +64,7 @@ class ServiceRequest(models.Model):
         null=True,
         blank=True,
         related_name="service_requests",
+        db_index=False,  # sr_reporter: only requests that have one (imports have none)
     )
     # Private contact data: never part of a public answer.
     contact_name = models.CharField(max_length=200, blank=True)
@@ -73,7 +77,12 @@ class ServiceRequest(models.Model):
     close_reason = models.CharField(max_length=32, choices=CloseReason.choices, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        db_index=False,  # sr_duplicate_of: only requests that are duplicates
     )
     # A retried submission with the same key returns the first answer (per channel). NULL, not
     # "", when absent: the partial unique constraint covers only requests that carry a key.
@@ -93,6 +102,16 @@ class ServiceRequest(models.Model):
             # Open311's `q`: full-text search of description and address (the same expression
             # as backend.open311.selectors uses, so the planner picks this index).
             GinIndex(SearchVector("description", "address", config="simple"), name="sr_search"),
+            # Partial: most requests have no reporter account or original, and every index
+            # entry costs each insert (an import writes tens of thousands a second).
+            models.Index(
+                fields=["reporter"], condition=Q(reporter__isnull=False), name="sr_reporter"
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                condition=Q(duplicate_of__isnull=False),
+                name="sr_duplicate_of",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -128,13 +147,19 @@ class EventKind(models.TextChoices):
 class ServiceRequestEvent(models.Model):
     """Append-only: one row for every change of a service request. Never updated."""
 
+    # Indexed by sre_request_time (its leading column).
     service_request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="events"
+        ServiceRequest, on_delete=models.CASCADE, related_name="events", db_index=False
     )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # sre_actor: only events someone made (not the system's or imports')
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
@@ -145,7 +170,10 @@ class ServiceRequestEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["service_request", "created_at"], name="sre_request_time")]
+        indexes = [
+            models.Index(fields=["service_request", "created_at"], name="sre_request_time"),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="sre_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service_request_id} {self.kind} {self.from_status}->{self.to_status}"

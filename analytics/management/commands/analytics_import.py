@@ -2,29 +2,22 @@
 
 Formats: ``boston`` (Analyze Boston), ``nyc`` (NYC Open Data), ``georeport`` (GeoReport bulk
 CSV, the shape of /open-data/requests.csv). Types are mapped to the catalog through a mapping
-file (default ``analytics/mappings/<format>.csv``). Rows are COPYed (``analytics.loading``;
-``--method``, ``--bulk``: see there and bench/README.md), then the rollups of the loaded days
-are rebuilt."""
+file (default ``analytics/mappings/<format>.csv``). The file is COPYed to the database and
+moved there (``analytics.importing``), then the rollups of the loaded days are rebuilt."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from analytics.loading import (
-    FORMATS,
-    MAPPINGS,
-    METHODS,
-    csv_records,
-    mapping_load,
-    requests_load,
-)
+from analytics.importing import FORMATS, ImportProblem, csv_import
+from analytics.loading import MAPPINGS, mapping_load, secondary_indexes_dropped
 from analytics.rollups import rollups_rebuild
 
 
@@ -45,13 +38,6 @@ class Command(BaseCommand):
             " event tables, load in one transaction, rebuild them (locks both tables"
             " exclusively for the whole load)",
         )
-        parser.add_argument(
-            "--method",
-            choices=METHODS,
-            default="staging",
-            help="staging: COPY into a temporary table, then INSERT ... SELECT (default);"
-            " copy: COPY straight into the tables (no faster, kept for comparison)",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
@@ -63,30 +49,37 @@ class Command(BaseCommand):
             mapping = mapping_load(mapping_path)
         except (OSError, KeyError, ValueError) as exc:
             raise CommandError(f"mapping {mapping_path}: {exc}") from exc
-        zone = ZoneInfo(options["time_zone"] or settings.TIME_ZONE)
+        zone_name = options["time_zone"] or settings.TIME_ZONE
+        try:
+            ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CommandError(f"--time-zone: unknown time zone {zone_name!r}") from exc
         with path.open("rb") as handle:
             total = max(0, sum(1 for _ in handle) - 1)
-        skipped: list[str] = []
         started = time.perf_counter()
-        with tqdm(
-            total=total, unit="rows", disable=options["no_progress"], file=self.stderr
-        ) as bar:
-            report = requests_load(
-                FORMATS[fmt](
-                    csv_records(path), mapping=mapping, zone=zone, report_skip=skipped.append
-                ),
-                progress=bar.update,
-                method=options["method"],
-                bulk=options["bulk"],
-            )
+        try:
+            with tqdm(
+                total=total, unit="rows", disable=options["no_progress"], file=self.stderr
+            ) as bar:
+                if options["bulk"]:
+                    with secondary_indexes_dropped():
+                        report = csv_import(
+                            path, fmt, mapping=mapping, zone=zone_name, progress=bar.update
+                        )
+                else:
+                    report = csv_import(
+                        path, fmt, mapping=mapping, zone=zone_name, progress=bar.update
+                    )
+        except ImportProblem as exc:
+            raise CommandError(f"{path}: {exc}") from exc
         loaded_s = time.perf_counter() - started
         rate = report.read / loaded_s if loaded_s > 0 else 0.0
         self.stdout.write(
-            f"read {report.read + len(skipped)} rows: {report.inserted} imported, "
-            f"{report.skipped} already present, {len(skipped)} skipped "
+            f"read {report.read} rows: {report.inserted} imported, "
+            f"{report.present} already present, {report.invalid} skipped "
             f"in {loaded_s:.2f} s ({rate:,.0f} rows/s)"
         )
-        for line in skipped[:20]:
+        for line in report.problems:
             self.stdout.write(f"  skipped {line}")
         if not options["no_rollups"] and report.first_day is not None:
             started = time.perf_counter()
