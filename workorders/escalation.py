@@ -19,6 +19,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -26,6 +27,9 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from backend.outbox.services import outbox_call
+from backend.service_requests.models import ServiceRequest
+from workorders.live import work_order_push_of
 from workorders.models import (
     CLOCK_RUNNING_STATUSES,
     SupervisorAlert,
@@ -50,6 +54,7 @@ def _scan_sql(*, due_column: str, marker_column: str, level: int, kind: str) -> 
     orders = WorkOrder._meta.db_table
     events = WorkOrderEvent._meta.db_table
     alerts = SupervisorAlert._meta.db_table
+    requests = ServiceRequest._meta.db_table
     return f"""
         WITH marked AS (
             UPDATE {orders} SET {marker_column} = %(now)s
@@ -59,16 +64,20 @@ def _scan_sql(*, due_column: str, marker_column: str, level: int, kind: str) -> 
                   AND {due_column} < %(now)s
                 FOR UPDATE SKIP LOCKED
             ))
-            RETURNING id, status
+            RETURNING id, status, due_at, team_id, department_id, service_request_id
         ), written AS (
             INSERT INTO {events} (work_order_id, kind, created_at, from_status, to_status,
                                   note, data)
             SELECT id, '{kind}', %(now)s, status, status, '', '{{"level": {level}}}'::jsonb
             FROM marked
+        ), alerted AS (
+            INSERT INTO {alerts} (work_order_id, level, created_at, recipients)
+            SELECT id, {level}, %(now)s, '' FROM marked
+            ON CONFLICT (work_order_id, level) DO NOTHING
         )
-        INSERT INTO {alerts} (work_order_id, level, created_at, recipients)
-        SELECT id, {level}, %(now)s, '' FROM marked
-        ON CONFLICT (work_order_id, level) DO NOTHING
+        SELECT m.id, m.status, m.due_at, m.team_id, m.department_id,
+               (SELECT r.public_id FROM {requests} r WHERE r.id = m.service_request_id)
+        FROM marked m
     """  # noqa: S608
 
 
@@ -93,14 +102,35 @@ class EscalationResult:
 
 
 def work_orders_escalate(*, now: datetime | None = None) -> EscalationResult:
-    """Marks what became overdue (and twice overdue) since the last scan."""
+    """Marks what became overdue (and twice overdue) since the last scan, and queues one
+    push for the teams' and departments' live queues (``workorders.live``) with every
+    order it marked."""
     now = now or timezone.now()
+    pushes: list[dict[str, Any]] = []
+    counts = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(OVERDUE_SQL, {"now": now})
-        overdue = cursor.rowcount
-        cursor.execute(AGAIN_SQL, {"now": now})
-        escalated = cursor.rowcount
-    return EscalationResult(overdue=max(overdue, 0), escalated=max(escalated, 0))
+        for sql, kind in (
+            (OVERDUE_SQL, WorkOrderEventKind.OVERDUE),
+            (AGAIN_SQL, WorkOrderEventKind.ESCALATED),
+        ):
+            cursor.execute(sql, {"now": now})
+            rows = cursor.fetchall()
+            counts.append(len(rows))
+            pushes.extend(
+                work_order_push_of(
+                    kind=kind,
+                    work_order_id=order_id,
+                    status=status,
+                    due_at=due_at,
+                    team_id=team_id,
+                    department_id=department_id,
+                    public_id=public_id,
+                )
+                for order_id, status, due_at, team_id, department_id, public_id in rows
+            )
+        if pushes:
+            outbox_call("workorders.live.work_order_pushes", pushes=pushes)
+    return EscalationResult(overdue=counts[0], escalated=counts[1])
 
 
 def _alert_line(alert: SupervisorAlert) -> str:

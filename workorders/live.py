@@ -1,7 +1,8 @@
 """Live updates of the teams' queues: what ``/ws/crew/`` pushes (``workorders.consumers``).
 
 Every lifecycle change of a work order (created, assigned, started, held, resumed, completed,
-cancelled) is pushed, after the transaction commits, to the group of the order's team (and,
+cancelled; flagged for and out of proof review; marked overdue or escalated by the scan) is
+pushed, after the transaction commits, to the group of the order's team (and,
 on a reassignment, of the team it left) and to its department's group, which supervisors
 hear. A push carries the order's id, status, due time, team and its request's public id,
 nothing else; clients re-read the queue API for more. Pushes are hints, not a record: sent
@@ -10,6 +11,7 @@ that reconnects reloads its queue."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from backend.channel_push import group_send
@@ -28,6 +30,12 @@ QUEUE_EVENT_KINDS = frozenset(
         WorkOrderEventKind.RESUMED,
         WorkOrderEventKind.COMPLETED,
         WorkOrderEventKind.CANCELLED,
+        # A supervisor's review queue gains or loses an order.
+        WorkOrderEventKind.REVIEW_FLAGGED,
+        WorkOrderEventKind.REVIEWED,
+        # Set-based, by the escalation scan: ``work_order_pushes``.
+        WorkOrderEventKind.OVERDUE,
+        WorkOrderEventKind.ESCALATED,
     }
 )
 
@@ -53,20 +61,52 @@ def _public_id(work_order: WorkOrder) -> str:
 
 
 def work_order_change_message(*, work_order: WorkOrder, kind: str) -> dict[str, Any]:
-    return {
-        "type": MESSAGE_TYPE,
-        "event": kind,
-        "id": work_order.pk,
-        "status": work_order.status,
-        "due_at": work_order.due_at.isoformat() if work_order.due_at else None,
-        "team_id": work_order.team_id,
-        "service_request_id": _public_id(work_order),
-    }
+    return work_order_push_of(
+        kind=kind,
+        work_order_id=work_order.pk,
+        status=work_order.status,
+        due_at=work_order.due_at,
+        team_id=work_order.team_id,
+        department_id=work_order.department_id,
+        public_id=_public_id(work_order),
+    )["message"]
 
 
 def work_order_push(*, groups: list[str], message: dict[str, Any]) -> None:
     for group in groups:
         group_send(group, message)
+
+
+def work_order_push_of(
+    *,
+    kind: str,
+    work_order_id: int,
+    status: str,
+    due_at: datetime | None,
+    team_id: int | None,
+    department_id: int,
+    public_id: str,
+) -> dict[str, Any]:
+    """One order's push from its columns (``work_order_pushes``), for set-based changes
+    that hold no model instance."""
+    groups = [team_group(team_id=team_id)] if team_id is not None else []
+    groups.append(department_group(department_id=department_id))
+    message = {
+        "type": MESSAGE_TYPE,
+        "event": kind,
+        "id": work_order_id,
+        "status": status,
+        "due_at": due_at.isoformat() if due_at else None,
+        "team_id": team_id,
+        "service_request_id": public_id,
+    }
+    return {"groups": groups, "message": message}
+
+
+def work_order_pushes(*, pushes: list[dict[str, Any]]) -> None:
+    """Many orders' pushes from one outbox row (the escalation scan marks hundreds at once)."""
+    for push in pushes:
+        work_order_push(groups=push["groups"], message=push["message"])
 
 
 def work_order_push_enqueue(

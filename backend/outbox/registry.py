@@ -14,6 +14,7 @@ TARGETS: dict[str, str] = {
     # Calls run by the dispatcher itself: quick, idempotent pushes
     "backend.service_requests.messaging.status_push": OutboxKind.CALL,
     "workorders.live.work_order_push": OutboxKind.CALL,
+    "workorders.live.work_order_pushes": OutboxKind.CALL,
     "mobile_api.push.push_deliver": OutboxKind.CALL,
     "analytics.live.live_push": OutboxKind.CALL,
 }
