@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from backend.process_cache import ClearsProcessCachesAdmin
 from backend.service_requests.admin import ReadOnlyInlineMixin
+from workorders.live import memberships_changed
 from workorders.models import (
     Area,
     DepartmentCalendar,
@@ -203,6 +204,18 @@ class TeamAdmin(ClearsProcessCachesAdmin, admin.ModelAdmin):
     list_select_related = ("department",)
     search_fields = ("name", "department__name")
     inlines = (TeamMemberInline,)
+
+    def save_related(self, request: object, form: Any, formsets: object, change: bool) -> None:
+        """Members added, removed or given another role, or the team switched on or off:
+        their open crew sockets are told to read their teams again."""
+        team = form.instance
+        before = set(TeamMember.objects.filter(team=team).values_list("user_id", "role"))
+        super().save_related(request, form, formsets, change)
+        after = set(TeamMember.objects.filter(team=team).values_list("user_id", "role"))
+        changed = before ^ after
+        if "active" in form.changed_data:
+            changed |= after
+        memberships_changed(user_ids={user_id for user_id, _role in changed})
 
 
 class OpeningHoursInline(admin.TabularInline):

@@ -3,8 +3,10 @@
 Needs a user: the web's session, or the app's DRF token (``backend.websocket_auth``).
 Anonymous → accepted and closed with 4401; a user in no active team → 4403. Crew members
 hear their teams' groups; supervisors also hear their departments' groups (a supervisor
-works on the whole department's queue). Memberships are read once, at connect: a client
-reconnects to pick up a change of team."""
+works on the whole department's queue). Memberships are read at connect and again when the
+admin changes a team the user is or was in (``workorders.live.memberships_changed``): the
+socket then joins and leaves groups as needed and says ``subscribed`` again, or closes with
+4403 when the user is left in no active team."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from backend.websocket_consumers import PushConsumer
-from workorders.live import department_group, team_group
+from workorders.live import department_group, team_group, user_group
 from workorders.models import TeamMember, TeamRole
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -48,12 +50,30 @@ class CrewQueueConsumer(PushConsumer):
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        for group in groups:
+        await self.channel_layer.group_add(user_group(user_id=user.pk), self.channel_name)
+        await self._join(groups)
+
+    async def _join(self, groups: list[str]) -> None:
+        for group in set(self.groups_joined) - set(groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(groups) - set(self.groups_joined):
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await self.send_json({"type": "subscribed", "groups": len(groups)})
 
+    async def crew_memberships(self, message: dict[str, Any]) -> None:
+        """The user's teams changed: join and leave groups to match."""
+        user = self.scope["user"]
+        groups = await _groups_of(user.pk)
+        if not groups:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self._join(groups)
+
     async def disconnect(self, code: int) -> None:
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            await self.channel_layer.group_discard(user_group(user_id=user.pk), self.channel_name)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -45,6 +45,27 @@ def team_group(*, team_id: int) -> str:
     return f"workorders_team_{team_id}"
 
 
+def user_group(*, user_id: int) -> str:
+    """The Channels group of one user's crew sockets: told when their teams change."""
+    return f"workorders_user_{user_id}"
+
+
+MEMBERSHIPS_MESSAGE_TYPE = "crew.memberships"
+
+
+def memberships_push(*, user_ids: list[int]) -> None:
+    """Tells these users' open crew sockets to read their teams again."""
+    for user_id in user_ids:
+        group_send(user_group(user_id=user_id), {"type": MEMBERSHIPS_MESSAGE_TYPE})
+
+
+def memberships_changed(*, user_ids: set[int]) -> None:
+    """Queues ``memberships_push`` for after the commit of a change of teams, members, roles
+    or a team's ``active`` flag (the admin's team page)."""
+    if user_ids:
+        outbox_call("workorders.live.memberships_push", user_ids=sorted(user_ids))
+
+
 def department_group(*, department_id: int) -> str:
     """The Channels group of a department's whole queue (its supervisors)."""
     return f"workorders_department_{department_id}"

@@ -15,6 +15,7 @@ TARGETS: dict[str, str] = {
     "backend.service_requests.messaging.status_push": OutboxKind.CALL,
     "workorders.live.work_order_push": OutboxKind.CALL,
     "workorders.live.work_order_pushes": OutboxKind.CALL,
+    "workorders.live.memberships_push": OutboxKind.CALL,
     "mobile_api.push.push_deliver": OutboxKind.CALL,
     "analytics.live.live_push": OutboxKind.CALL,
 }

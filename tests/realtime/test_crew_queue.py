@@ -191,3 +191,58 @@ async def test_a_session_behind_basic_auth_still_counts(
         "/ws/crew/", [await _session_cookie(staff.crew), (b"authorization", b"Basic c3RhZ2U6eA==")]
     )
     await client.disconnect()
+
+
+@database_sync_to_async
+def _admin_adds_to_team(staff: Staff, user: Any) -> None:
+    """The admin's team page: ``user`` added to Crew B as a crew member (a real POST)."""
+    from django.contrib.auth import get_user_model
+
+    from workorders.models import TeamMember
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client = Client()
+    client.force_login(admin)
+    team = staff.other_team
+    members = list(TeamMember.objects.filter(team=team))
+    data: dict[str, Any] = {
+        "name": team.name,
+        "department": team.department_id,
+        "active": "on",
+        "members-TOTAL_FORMS": str(len(members) + 1),
+        "members-INITIAL_FORMS": str(len(members)),
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
+    }
+    for i, member in enumerate([*members, None]):
+        data[f"members-{i}-id"] = member.pk if member else ""
+        data[f"members-{i}-team"] = team.pk
+        data[f"members-{i}-user"] = member.user_id if member else user.pk
+        data[f"members-{i}-role"] = member.role if member else "crew"
+    response = client.post(f"/admin/workorders/team/{team.pk}/change/", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert TeamMember.objects.filter(team=team, user=user).exists()
+
+
+async def test_a_new_team_is_heard_without_reconnecting(
+    staff: Staff, layer: BaseChannelLayer
+) -> None:
+    crew = await _subscribed("/ws/crew/", [await _session_cookie(staff.crew)])
+    order = await _order()
+    await database_sync_to_async(work_order_assign)(
+        work_order=order, team=staff.other_team, actor=staff.supervisor
+    )
+    assert await crew.receive_nothing(timeout=0.5)  # Crew B's order: not ours yet
+
+    await _admin_adds_to_team(staff, staff.crew)
+    again = await crew.receive_json_from(timeout=5)
+    assert again == {"type": "subscribed", "groups": 2}
+
+    await database_sync_to_async(work_order_start)(work_order=order, actor=staff.other_crew)
+    started = await crew.receive_json_from(timeout=5)
+    assert (started["event"], started["id"], started["team_id"]) == (
+        "started",
+        order.pk,
+        staff.other_team.pk,
+    )
+    await crew.disconnect()
