@@ -11,8 +11,9 @@ What it does, in order:
 2. Starts uvicorn (one worker, DEBUG off) on a free loopback port, and the assistant's two
    processes (backend/scripts/chatbot-run.sh: Rasa with the cached model, the action server
    filing through that uvicorn) on free loopback ports. Celery tasks run eagerly in uvicorn.
-3. NLU parse: the model parses the 212 held-out examples in process (Agent.parse_message,
-   chatbot/assistant/evaluate.py, warm): median and p95. Goal p95 < 50 ms.
+3. NLU parse: the model parses the held-out examples of both sets in process
+   (Agent.parse_message, chatbot/assistant/evaluate.py, warm; keys en, es and en-2, es-2):
+   median and p95. Goal p95 < 50 ms.
 4. Chat turns: ``--conversations`` conversations, one after another, each: greet, a report
    in the resident's words, the size, no contact, yes (files the request through Open311),
    and a status check. Every ``POST /api/v1/chat/`` is timed from this process (Django,

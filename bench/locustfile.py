@@ -3,10 +3,20 @@ completing work orders with proof photos, managers reading their queues and dash
 Open311 clients polling. Driven by bench/load.py (and tests/faults/test_load.py), which
 starts the system, runs this headless and counts the database afterwards.
 
+The offered rate is explicit: every kind of user has a fixed number of users, each paced
+with ``constant_throughput`` (a new round every 1/rate seconds, whatever the answer time), so
+the requests offered per second are the sum over kinds of users x rate x requests per round,
+as long as a round's answers take less than its period. bench/load.py computes the counts
+and the rates from ``--rate``. FastHttpUser (geventhttpclient): the load generator shares the
+2 cores with the system under test, and it costs a fraction of what ``HttpUser`` does.
+
 Settings come from the environment (set by bench/load.py):
   LOAD_RUN        a marker put in every description, to count this run's requests
-  LOAD_POINT      "lat,long" inside the ward whose potholes go to the demo crew
+  LOAD_POINTS     a JSON file of [lat, long] points spread over the ward whose potholes go to
+                  the demo crew (a busy day's reports are all over a ward, not on one spot)
   LOAD_RESULTS    a directory: each locust process writes what it filed and completed there
+  LOAD_USERS      JSON {"Resident": [users, rounds per second per user], "Crew": [...],
+                  "Manager": [...], "Open311Client": [...]}
   LOAD_CREW_USERS how many crew users run (each takes the orders whose id modulo that is its
                   own number, so two crews never race for one order)
   LOAD_CREW_TOKEN, LOAD_MANAGER_TOKEN  API tokens of the demo crew member and supervisor
@@ -24,13 +34,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, events, task
+from locust import constant_throughput, events, task
+from locust.contrib.fasthttp import FastHttpUser
 from PIL import Image
 
 RUN = os.environ.get("LOAD_RUN", "load")
-LAT, LONG = (float(part) for part in os.environ.get("LOAD_POINT", "42.33,-71.05").split(","))
+POINTS: list[list[float]] = (
+    json.loads(Path(os.environ["LOAD_POINTS"]).read_text())
+    if os.environ.get("LOAD_POINTS")
+    else [[42.33, -71.05]]
+)
 RESULTS = Path(os.environ.get("LOAD_RESULTS", "."))
 CREW_USERS = int(os.environ.get("LOAD_CREW_USERS", "2"))
+# Users and rounds per second per user, by kind (bench/load.py sets them from --rate).
+USERS: dict[str, list[float]] = {
+    "Resident": [10, 1.0],
+    "Crew": [CREW_USERS, 0.3],
+    "Manager": [2, 0.5],
+    "Open311Client": [4, 0.5],
+    **json.loads(os.environ.get("LOAD_USERS", "{}")),
+}
+CREW_TOKEN = f"Token {os.environ.get('LOAD_CREW_TOKEN', '')}"
+MANAGER_TOKEN = f"Token {os.environ.get('LOAD_MANAGER_TOKEN', '')}"
 
 FILED: list[str] = []
 COMPLETED: list[int] = []
@@ -63,21 +88,21 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class Resident(HttpUser):
+class Resident(FastHttpUser):
     """Files a pothole with a photo, anonymously, as the app does (an idempotency key each)."""
 
-    weight = 5
-    wait_time = between(0.5, 1.5)
+    fixed_count = int(USERS["Resident"][0])
+    wait_time = constant_throughput(USERS["Resident"][1])
 
     @task
     def report(self) -> None:
-        jitter = random.uniform(-0.0008, 0.0008)
+        lat, long = random.choice(POINTS)
         with self.client.post(
             "/mobile/v1/requests",
             data={
                 "service_code": "pothole",
-                "lat": f"{LAT + jitter:.6f}",
-                "long": f"{LONG + jitter:.6f}",
+                "lat": f"{lat:.6f}",
+                "long": f"{long:.6f}",
                 "description": f"Deep hole in the right lane [{RUN}]",
                 "attribute[size]": random.choice(["small", "medium", "large"]),
             },
@@ -92,21 +117,22 @@ class Resident(HttpUser):
                 answer.failure(f"{answer.status_code}: {answer.text[:200]}")
 
 
-class Crew(HttpUser):
-    """Takes its share of the team's assigned orders: start, then complete with a proof photo."""
+class Crew(FastHttpUser):
+    """Takes its share of the team's assigned orders: start, then complete with a proof photo
+    (three requests a round)."""
 
-    weight = 2
-    fixed_count = CREW_USERS
-    wait_time = between(0.5, 1.5)
+    fixed_count = int(USERS["Crew"][0])
+    wait_time = constant_throughput(USERS["Crew"][1])
 
     def on_start(self) -> None:
         self.number = next(_crew_numbers) % CREW_USERS
-        self.client.headers["Authorization"] = f"Token {os.environ['LOAD_CREW_TOKEN']}"
 
     @task
     def work(self) -> None:
         answer = self.client.get(
-            "/mobile/v1/crew/workorders?status=assigned", name="crew: my queue"
+            "/mobile/v1/crew/workorders?status=assigned",
+            headers={"Authorization": CREW_TOKEN},
+            name="crew: my queue",
         )
         if answer.status_code != 200:
             return
@@ -117,7 +143,7 @@ class Crew(HttpUser):
         started = self.client.post(
             f"/mobile/v1/crew/workorders/{order}/start",
             json={"client_at": _now(), "note": "On site"},
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+            headers={"Authorization": CREW_TOKEN, "Idempotency-Key": uuid.uuid4().hex},
             name="crew: start",
         )
         if started.status_code != 200:
@@ -126,7 +152,7 @@ class Crew(HttpUser):
             f"/mobile/v1/crew/workorders/{order}/complete",
             data={"client_at": _now(), "note": "Filled"},
             files={"photos": ("done.jpg", random.choice(PROOFS), "image/jpeg")},
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+            headers={"Authorization": CREW_TOKEN, "Idempotency-Key": uuid.uuid4().hex},
             name="crew: complete with proof",
             catch_response=True,
         ) as done:
@@ -136,29 +162,34 @@ class Crew(HttpUser):
                 done.failure(f"{done.status_code}: {done.text[:200]}")
 
 
-class Manager(HttpUser):
+class Manager(FastHttpUser):
     """Reads the department's queue and the dashboards."""
 
-    weight = 1
-    wait_time = between(1, 3)
-
-    def on_start(self) -> None:
-        self.client.headers["Authorization"] = f"Token {os.environ['LOAD_MANAGER_TOKEN']}"
+    fixed_count = int(USERS["Manager"][0])
+    wait_time = constant_throughput(USERS["Manager"][1])
 
     @task(3)
     def queue(self) -> None:
-        self.client.get("/api/v1/workorders?status=assigned", name="manager: queue")
+        self.client.get(
+            "/api/v1/workorders?status=assigned",
+            headers={"Authorization": MANAGER_TOKEN},
+            name="manager: queue",
+        )
 
     @task(1)
     def department(self) -> None:
-        self.client.get("/api/v1/workorders?department=public-works", name="manager: department")
+        self.client.get(
+            "/api/v1/workorders?department=public-works",
+            headers={"Authorization": MANAGER_TOKEN},
+            name="manager: department",
+        )
 
 
-class Open311Client(HttpUser):
+class Open311Client(FastHttpUser):
     """Polls the city's open requests and its service list, as Open311 apps do."""
 
-    weight = 2
-    wait_time = between(1, 2)
+    fixed_count = int(USERS["Open311Client"][0])
+    wait_time = constant_throughput(USERS["Open311Client"][1])
 
     @task(4)
     def requests(self) -> None:

@@ -54,7 +54,9 @@ def _as_pg(command: list[str]) -> list[str]:
 
 
 class Stack:
-    def __init__(self, *, visibility_timeout_s: int = 5, web_workers: int = 1) -> None:
+    def __init__(
+        self, *, visibility_timeout_s: int = 5, web_workers: int = 1, catalog_cache_s: int = 0
+    ) -> None:
         self.dir = ROOT / ".var" / "stacks" / uuid.uuid4().hex[:10]
         self.pg_port = free_port()
         self.redis_port = free_port()
@@ -70,7 +72,8 @@ class Stack:
             "CHANNELS_PREFIX": f"stack{self.redis_port}_",
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "CELERY_VISIBILITY_TIMEOUT_S": str(visibility_timeout_s),
-            "CATALOG_CACHE_SECONDS": "0",
+            # Off by default: the fault tests edit the catalog under a running server.
+            "CATALOG_CACHE_SECONDS": str(catalog_cache_s),
             "DB_POOL_TIMEOUT": "2",
             "CITY311_VAR_DIR": str(self.dir),
             "MEDIA_ROOT": str(self.dir / "media"),

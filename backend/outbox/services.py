@@ -2,7 +2,8 @@
 
 ``outbox_task`` / ``outbox_call`` insert a row in the current transaction. Once it commits,
 the same process hands the row on at once (the fast path: a Celery ``apply_async`` without
-retries, or the call itself), so nothing waits for a poll; a row it could not hand on (the
+retries, or the call itself), so nothing waits for a poll; one hand-on per transaction takes
+all the rows it wrote (a submission writes about seven). A row it could not hand on (the
 broker or Redis away, the process killed after the commit) stays pending and the dispatcher
 (``manage.py outbox_dispatch``, one process next to the Celery worker) retries it with
 backoff until it goes. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so the fast path
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -32,11 +32,46 @@ def _enqueue(*, kind: str, target: str, args: list[Any], kwargs: dict[str, Any])
     if TARGETS.get(target) != kind:
         raise ValueError(f"{target!r} is not a registered outbox {kind}")
     message = OutboxMessage.objects.create(kind=kind, target=target, args=args, kwargs=kwargs)
-    hand_on = partial(outbox_dispatch, ids=[message.pk])
-    # Django names a failing robust callback by its __qualname__, which a partial lacks.
-    setattr(hand_on, "__qualname__", "outbox_dispatch")  # noqa: B010
-    transaction.on_commit(hand_on, robust=True)
+    _hand_on_after_commit(message.pk)
     return message
+
+
+class OutboxHandOn:
+    """The on-commit callback of one outbox row. The first of a transaction's callbacks to
+    run hands on its own row and those of every callback registered after it on the
+    connection, in one claim and one update (a submission writes about seven rows); those
+    then have nothing left to do. Rows rolled back with a savepoint are simply not found."""
+
+    def __init__(self, pk: int, registered: list[OutboxHandOn]) -> None:
+        self.ids = [pk]
+        self.done = False
+        self._registered = registered
+        # Django names a failing robust callback by its __qualname__.
+        self.__qualname__ = "outbox_dispatch"
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        registered = self._registered
+        batch = registered[registered.index(self) :] if self in registered else [self]
+        registered.clear()
+        ids: list[int] = []
+        for hand_on in batch:
+            if not hand_on.done:
+                hand_on.done = True
+                ids += hand_on.ids
+        outbox_dispatch(ids=ids)
+
+
+def _hand_on_after_commit(pk: int) -> None:
+    connection = transaction.get_connection()
+    registered: list[OutboxHandOn] | None = getattr(connection, "_outbox_hand_ons", None)
+    if registered is None:
+        registered = []
+        connection._outbox_hand_ons = registered
+    hand_on = OutboxHandOn(pk, registered)
+    registered.append(hand_on)
+    transaction.on_commit(hand_on, robust=True)  # outside a transaction: runs at once
 
 
 def outbox_task(target: str, *args: Any, **kwargs: Any) -> OutboxMessage:
@@ -67,6 +102,11 @@ def _backoff(attempts: int) -> timedelta:
 def outbox_dispatch(*, ids: list[int] | None = None, limit: int = 200) -> int:
     """Hands on pending rows (these ``ids`` whatever their backoff, or those whose time
     has come), oldest first; the number handed on. A failure is logged on its row."""
+    if ids is not None and len(ids) > limit:
+        return sum(
+            outbox_dispatch(ids=ids[start : start + limit], limit=limit)
+            for start in range(0, len(ids), limit)
+        )
     now = timezone.now()
     with transaction.atomic():
         pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
@@ -77,24 +117,26 @@ def outbox_dispatch(*, ids: list[int] | None = None, limit: int = 200) -> int:
         else:
             pending = pending.filter(available_at__lte=now)
         rows = list(pending.order_by("pk")[:limit])
-        done = 0
+        done: list[int] = []
         for row in rows:
             try:
                 with transaction.atomic():
                     _hand_on(row)
             except Exception as exc:
                 row.attempts += 1
-                row.available_at = timezone.now() + _backoff(row.attempts)
-                row.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 logger.warning("outbox %s failed (attempt %d): %s", row, row.attempts, exc)
+                OutboxMessage.objects.filter(pk=row.pk).update(
+                    attempts=row.attempts,
+                    available_at=timezone.now() + _backoff(row.attempts),
+                    last_error=f"{type(exc).__name__}: {exc}"[:300],
+                )
             else:
-                row.dispatched_at = timezone.now()
-                done += 1
-        if rows:
-            OutboxMessage.objects.bulk_update(
-                rows, ["attempts", "available_at", "last_error", "dispatched_at"]
-            )
-    return done
+                done.append(row.pk)
+        # One plain UPDATE for the rows handed on: bulk_update's CASE per row costs more
+        # Python than the hand-on itself (the load test's profile).
+        if done:
+            OutboxMessage.objects.filter(pk__in=done).update(dispatched_at=timezone.now())
+    return len(done)
 
 
 def outbox_purge(*, older_than: timedelta = PURGE_AFTER) -> int:

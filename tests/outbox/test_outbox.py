@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.celery import app as celery_app
@@ -73,6 +74,48 @@ def test_side_effects_are_handed_on_after_commit(
     assert receipt.dispatched_at is not None and receipt.attempts == 0
     assert [m.to for m in mailoutbox] == [["resident@example.org"]]
     assert sr.public_id in mailoutbox[0].body
+
+
+def test_a_transaction_hands_all_its_rows_on_at_once(
+    catalog: None, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
+    """A submission writes several rows (photo, receipt, pushes, counters): one hand-on after
+    its commit, not one per row (one claim, one update; bench/load.py measured this)."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _submit_with_photo(contact_email="resident@example.org")
+    rows = outbox_written(callbacks)
+    assert len(rows) >= 4
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    outbox_sql = [q["sql"] for q in queries if '"outbox_outboxmessage"' in q["sql"]]
+    assert len([sql for sql in outbox_sql if "FOR UPDATE" in sql]) == 1  # one claim
+    (stamp,) = [sql for sql in outbox_sql if sql.startswith("UPDATE")]  # one plain update
+    assert "CASE" not in stamp
+    assert (
+        OutboxMessage.objects.filter(
+            pk__in=[row.pk for row in rows], dispatched_at__isnull=True
+        ).count()
+        == 0
+    )
+    assert [m.to for m in mailoutbox] == [["resident@example.org"]]
+
+
+def test_a_row_after_a_rolled_back_savepoint_is_still_handed_on(
+    catalog: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    target = "workorders.live.work_order_push"
+    kwargs: dict[str, Any] = {"groups": [], "message": {}}
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_call(target, **kwargs)  # its hand-on goes with the savepoint
+            raise RuntimeError
+        kept = outbox_call(target, **kwargs)
+        also = outbox_call(target, **kwargs)
+    assert OutboxMessage.objects.filter(target=target).count() == 2
+    for row in (kept, also):
+        row.refresh_from_db()
+        assert row.dispatched_at is not None
 
 
 def test_with_the_broker_away_the_request_stands_and_its_work_waits(

@@ -20,7 +20,7 @@ from actions.slots import (
     report_reset,
     shared_location,
 )
-from actions.texts import text
+from actions.texts import rejection_reasons, service_notice, text
 
 SERVICE_CODES = (
     "pothole",
@@ -430,10 +430,11 @@ class ActionReviewAnswer(Action):
             dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
             return []
         except BackendRejected as exc:
-            errors = "; ".join(exc.messages) or "?"
+            errors = rejection_reasons(exc.messages, lang)
             dispatcher.utter_message(text=text("rejected", lang, errors=errors, url=web_form_url()))
             return report_reset()
-        answer = text("filed", lang, id=filed.service_request_id, notice=filed.notice)
+        notice = service_notice(filed.notice, lang)
+        answer = text("filed", lang, id=filed.service_request_id, notice=notice)
         dispatcher.utter_message(text=answer.replace("  ", " "))
         payload: dict[str, Any] = {"filed": filed.service_request_id}
         if tracker.get_slot("photo"):

@@ -4,6 +4,7 @@ Short, plain, friendly; placeholders are ``str.format`` fields."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGUAGES = ("en", "es")
@@ -71,6 +72,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I can't reach the city's system right now. Say \"yes\" in a minute to try again, or use the web form: {url}",
         "es": 'No puedo comunicarme con el sistema de la ciudad ahora. Di "sí" en un minuto para intentarlo de nuevo, o usa el formulario web: {url}',
     },
+    "notice_hours": {
+        "en": "{agency} aims to handle this within {hours} hours.",
+        "es": "{agency} prevé atenderla en un plazo de {hours} horas.",
+    },
+    "notice_business_hours": {
+        "en": "{agency} aims to handle this within {hours} business hours.",
+        "es": "{agency} prevé atenderla en un plazo de {hours} horas hábiles.",
+    },
+    "rejected_fields": {
+        "en": "check {fields}",
+        "es": "revisa {fields}",
+    },
     "not_filed": {
         "en": "OK, I didn't send anything. Anything else I can do?",
         "es": "Bien, no envié nada. ¿Algo más en que pueda ayudar?",
@@ -124,3 +137,54 @@ def text(key: str, language: str, **fields: Any) -> str:
     variants = TEXTS[key]
     template = variants.get(language_of(language)) or variants["en"]
     return template.format(**fields) if fields else template
+
+
+# The Open311 POST's service_notice is English whatever the Accept-Language
+# (backend/open311/serializers.py: service_notice); rebuilt here in the conversation's language.
+NOTICE = re.compile(
+    r"^(?P<agency>.+?) aims to handle this within (?P<hours>\d+) (?P<unit>business hours|hours)\.$"
+)
+# Open311's error descriptions are "parameter: message", the message in English; in another
+# language the resident is told which of their answers to check instead.
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "address_string": "la dirección",
+        "lat": "la ubicación",
+        "long": "la ubicación",
+        "description": "la descripción",
+        "attribute": "los detalles",
+        "email": "el contacto",
+        "phone": "el contacto",
+        "service_code": "el tipo de problema",
+        "media": "la foto",
+    },
+}
+OTHER_FIELD = {"es": "los datos"}
+
+
+def service_notice(notice: str, language: str) -> str:
+    """The backend's notice in the conversation's language; left out when it cannot be
+    translated (better no notice than one in another language)."""
+    lang = language_of(language)
+    if lang == "en" or not notice:
+        return notice
+    found = NOTICE.match(notice.strip())
+    if not found:
+        return ""
+    key = "notice_business_hours" if found["unit"] == "business hours" else "notice_hours"
+    return text(key, lang, agency=found["agency"], hours=found["hours"])
+
+
+def rejection_reasons(messages: list[str], language: str) -> str:
+    """Why the backend refused the report: its own words in English, else the answers to
+    check, named in the conversation's language."""
+    lang = language_of(language)
+    if lang == "en":
+        return "; ".join(m for m in messages if m) or "?"
+    labels: list[str] = []
+    for message in messages:
+        field = message.split(":", 1)[0].split("[", 1)[0].strip() if ":" in message else ""
+        label = FIELD_LABELS[lang].get(field, OTHER_FIELD[lang])
+        if label not in labels:
+            labels.append(label)
+    return text("rejected_fields", lang, fields=", ".join(labels or [OTHER_FIELD[lang]]))

@@ -418,6 +418,70 @@ def test_rejected_submission_says_why(city: Any) -> None:
     assert slots_of(events)["review_step"] is None
 
 
+@pytest.mark.parametrize(
+    ("notice", "expected"),
+    [
+        (
+            "Public Works aims to handle this within 72 hours.",
+            "Public Works prevé atenderla en un plazo de 72 horas.",
+        ),
+        (
+            "Parks aims to handle this within 16 business hours.",
+            "Parks prevé atenderla en un plazo de 16 horas hábiles.",
+        ),
+    ],
+)
+def test_filed_in_spanish_gives_the_notice_in_spanish(
+    city: Any, notice: str, expected: str
+) -> None:
+    city.post(
+        f"{BASE}/open311/v2/requests.json",
+        json=[{"service_request_id": "SR-2026-000778", "service_notice": notice}],
+    )
+    messages, _ = run(
+        ActionReviewAnswer(),
+        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
+    )
+    post = next(c for c in city.calls if c.request.method == "POST")
+    assert post.request.headers["Accept-Language"] == "es"
+    said = messages[0]["text"]
+    assert said.startswith("¡Listo! Tu número de solicitud es SR-2026-000778.")
+    assert expected in said
+    assert "aims to" not in said and "hours" not in said
+
+
+def test_an_untranslatable_notice_is_left_out_in_spanish(city: Any) -> None:
+    city.post(
+        f"{BASE}/open311/v2/requests.json",
+        json=[{"service_request_id": "SR-2026-000779", "service_notice": "Crews are busy."}],
+    )
+    messages, _ = run(
+        ActionReviewAnswer(),
+        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
+    )
+    assert "SR-2026-000779" in messages[0]["text"]
+    assert "Crews" not in messages[0]["text"]
+
+
+def test_rejected_in_spanish_names_the_answers_to_check_in_spanish(city: Any) -> None:
+    city.post(
+        f"{BASE}/open311/v2/requests.json",
+        status=400,
+        json=[
+            {"code": 400, "description": "attribute[size]: size must be one of: small"},
+            {"code": 400, "description": "lat: The point is outside the city."},
+            {"code": 400, "description": "long: The point is outside the city."},
+        ],
+    )
+    messages, _ = run(
+        ActionReviewAnswer(),
+        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
+    )
+    said = messages[0]["text"]
+    assert "La ciudad no pudo recibir este reporte: revisa los detalles, la ubicación." in said
+    assert "must be" not in said and "outside" not in said
+
+
 def test_city_down_keeps_the_report_for_a_retry(city: Any) -> None:
     city.post(
         f"{BASE}/open311/v2/requests.json", body=requests.ConnectionError("connection refused")

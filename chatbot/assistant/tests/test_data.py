@@ -1,4 +1,4 @@
-"""The held-out examples (heldout/) measure the model only if it never saw them."""
+"""The held-out examples (heldout/, heldout-2/) measure the model only if it never saw them."""
 
 from __future__ import annotations
 
@@ -22,11 +22,36 @@ def examples(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("language", ["en", "es"])
-def test_no_heldout_example_is_in_the_training_data(language: str) -> None:
+@pytest.mark.parametrize(
+    ("folder", "language", "at_least"),
+    [
+        ("heldout", "en", 80),
+        ("heldout", "es", 80),
+        ("heldout-2", "en", 150),
+        ("heldout-2", "es", 120),
+    ],
+)
+def test_no_heldout_example_is_in_the_training_data(
+    folder: str, language: str, at_least: int
+) -> None:
     trained = set().union(
         *(examples(p) for p in (HERE / "data").rglob("*.yml") if "nlu" in p.parts)
     )
-    heldout = examples(HERE / "heldout" / f"{language}.yml")
-    assert len(heldout) > 80
+    heldout = examples(HERE / folder / f"{language}.yml")
+    assert len(heldout) >= at_least
     assert not trained & heldout
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_second_heldout_set_is_new(language: str) -> None:
+    assert not examples(HERE / "heldout" / f"{language}.yml") & examples(
+        HERE / "heldout-2" / f"{language}.yml"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_heldout_set_covers_every_intent(language: str) -> None:
+    intents = set(yaml.safe_load((HERE / "domain.yml").read_text())["intents"])
+    for folder in ("heldout", "heldout-2"):
+        blocks = yaml.safe_load((HERE / folder / f"{language}.yml").read_text())["nlu"]
+        assert {b["intent"] for b in blocks if b.get("examples")} == intents, folder
