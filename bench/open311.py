@@ -262,19 +262,44 @@ def database_fill(*, url: str, rows: int) -> dict[str, Any]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # What the previous run's POSTs added goes; the generated rows stay.
         started = time.monotonic()
-        for sql in (
+        theirs = (
+            " USING service_requests_servicerequest r"
+            " WHERE {key} = r.id AND r.public_id NOT LIKE %(like)s"
+        )
+        of_orders = (
+            " USING workorders_workorder w, service_requests_servicerequest r"
+            " WHERE x.work_order_id = w.id AND w.service_request_id = r.id"
+            " AND r.public_id NOT LIKE %(like)s"
+        )
+        # Dependents first: a POSTed request may have a work order with its events, holds,
+        # proofs and alerts, feedback on its close event, photos and followers.
+        statements = [
             "DELETE FROM open311_intaketoken",
             "DELETE FROM bench_row",
-            "DELETE FROM service_requests_servicerequestevent e USING"
-            " service_requests_servicerequest r"
-            " WHERE e.service_request_id = r.id AND r.public_id NOT LIKE %(like)s",
-            "DELETE FROM workorders_workorder w USING service_requests_servicerequest r"
-            " WHERE w.service_request_id = r.id AND r.public_id NOT LIKE %(like)s",
-            "DELETE FROM service_requests_residentnotification n USING"
-            " service_requests_servicerequest r WHERE n.service_request_id = r.id"
-            " AND r.public_id NOT LIKE %(like)s",
+            "DELETE FROM workorders_feedback x" + theirs.format(key="x.service_request_id"),
+            *(
+                f"DELETE FROM {table} x" + of_orders
+                for table in (
+                    "workorders_workorderevent",
+                    "workorders_workorderhold",
+                    "workorders_proofphoto",
+                    "workorders_supervisoralert",
+                )
+            ),
+            *(
+                f"DELETE FROM {table} x" + theirs.format(key="x.service_request_id")
+                for table in (
+                    "service_requests_servicerequestevent",
+                    "workorders_workorder",
+                    "service_requests_residentnotification",
+                    "service_requests_requestfollower",
+                    "chatbot_chatphoto",
+                    "photos_photo",
+                )
+            ),
             "DELETE FROM service_requests_servicerequest WHERE public_id NOT LIKE %(like)s",
-        ):
+        ]
+        for sql in statements:
             conn.execute(sql, {"like": BENCH_PREFIX + "%"})
         have = conn.execute(
             "SELECT count(*) FROM service_requests_servicerequest WHERE public_id LIKE %s",
