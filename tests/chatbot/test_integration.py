@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend.service_requests.models import Channel, ServiceRequest
+from bench.chat import assistant as started  # the assistant's processes, as the bench runs them
 from chatbot.services import chatbot_api_key_ensure
 from tests.chatbot.conftest import free_port
 from tests.conftest import pothole_payload
@@ -42,28 +40,6 @@ def assistant_required() -> None:
             "The assistant is not built: run `bash backend/scripts/chatbot-train.sh` "
             "(make test does it first) to create .var/chatbot/venv and the model."
         )
-
-
-@contextmanager
-def started(what: str, *, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["bash", "backend/scripts/chatbot-run.sh", what],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield process
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def ready(url: str, *, process: subprocess.Popen[bytes], log: Path) -> None:
