@@ -195,6 +195,10 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
             "settle_s": round(settle_s, 1),
             "server_tracebacks": stack.log("web").count("Traceback"),
         }
+        web_log = stack.log("web")
+        first_traceback = (
+            web_log[web_log.find("Traceback") :][:3000] if counts["server_tracebacks"] else ""
+        )
     finally:
         stack.stop()
     achieved = round(total["rps"] * (1 - total["failures"] / max(total["requests"], 1)), 1)
@@ -208,6 +212,7 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
         and counts["filed_201"] > 0
     )
     return {
+        "first_traceback": first_traceback,
         "config": {
             "seconds": seconds,
             "rate_offered": rate,
@@ -256,6 +261,8 @@ def report(result: dict[str, Any]) -> None:
     )
     for failure in result["failures"]:
         print("  failure:", failure[:300])
+    if result["first_traceback"]:
+        print("  the first server traceback:\n" + result["first_traceback"])
     print("goal 0 errors, nothing lost or doubled:", "PASS" if result["ok"] else "FAIL")
 
 

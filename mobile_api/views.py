@@ -82,6 +82,7 @@ from mobile_api.services import (
     device_register,
     service_request_unfollow,
 )
+from workorders.api.rows import work_order_rows
 from workorders.api.serializers import WorkOrderErrorOut
 from workorders.api.views import service_error, uploaded_photos
 from workorders.feedback import feedback_submit
@@ -586,7 +587,7 @@ class CrewWorkOrderListView(SignedInView):
                 service_request__location__within=Polygon.from_bbox(data["bbox"])
             )
         orders = queryset[:CREW_LIST_MAX]
-        return Response(CrewWorkOrderOut(orders, many=True, context={"request": request}).data)
+        return Response(work_order_rows(orders, request=request, crew=True))
 
 
 class CrewWorkOrderDetailView(SignedInView):

@@ -3,11 +3,19 @@
 ``outbox_task`` / ``outbox_call`` insert a row in the current transaction. Once it commits,
 the same process hands the row on at once (the fast path: a Celery ``apply_async`` without
 retries, or the call itself), so nothing waits for a poll; one hand-on per transaction takes
-all the rows it wrote (a submission writes about seven). A row it could not hand on (the
-broker or Redis away, the process killed after the commit) stays pending and the dispatcher
-(``manage.py outbox_dispatch``, one process next to the Celery worker) retries it with
-backoff until it goes. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so the fast path
-and any number of dispatchers never hand on the same row at the same time."""
+all the rows it wrote (a submission writes about seven).
+
+A row is written with a lease (``available_at`` = now + ``HAND_ON_LEASE``): the dispatcher
+(``manage.py outbox_dispatch``, one process next to the Celery worker) leaves it to the
+process that wrote it until then. The fast path takes its rows with one ``UPDATE ...
+RETURNING`` that renews the lease (a dispatcher holding a row locked makes it wait, and the
+row it handed on is then skipped), hands them on, and stamps them with one more ``UPDATE``:
+two statements, no transaction of their own. A row it could not hand on (the broker or
+Redis away) gets a backoff; a row whose process died after the commit waits out the lease.
+Either way the dispatcher retries it until it goes, claiming with ``FOR UPDATE SKIP LOCKED``
+so that any number of dispatchers never hand on the same row at the same time. Handing on
+is at least once (a process stalled past its lease may race the dispatcher); the targets
+are idempotent."""
 
 from __future__ import annotations
 
@@ -26,12 +34,20 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 30
 PURGE_AFTER = timedelta(days=7)
+# How long the dispatcher leaves a new row to the process that wrote it (its fast path).
+HAND_ON_LEASE = timedelta(seconds=10)
 
 
 def _enqueue(*, kind: str, target: str, args: list[Any], kwargs: dict[str, Any]) -> OutboxMessage:
     if TARGETS.get(target) != kind:
         raise ValueError(f"{target!r} is not a registered outbox {kind}")
-    message = OutboxMessage.objects.create(kind=kind, target=target, args=args, kwargs=kwargs)
+    message = OutboxMessage.objects.create(
+        kind=kind,
+        target=target,
+        args=args,
+        kwargs=kwargs,
+        available_at=timezone.now() + HAND_ON_LEASE,
+    )
     _hand_on_after_commit(message.pk)
     return message
 
@@ -39,8 +55,9 @@ def _enqueue(*, kind: str, target: str, args: list[Any], kwargs: dict[str, Any])
 class OutboxHandOn:
     """The on-commit callback of one outbox row. The first of a transaction's callbacks to
     run hands on its own row and those of every callback registered after it on the
-    connection, in one claim and one update (a submission writes about seven rows); those
-    then have nothing left to do. Rows rolled back with a savepoint are simply not found."""
+    connection (``outbox_hand_on``: one claim, one stamp; a submission writes about seven
+    rows); those then have nothing left to do. Rows rolled back with a savepoint are simply
+    not found."""
 
     def __init__(self, pk: int, registered: list[OutboxHandOn]) -> None:
         self.ids = [pk]
@@ -60,7 +77,7 @@ class OutboxHandOn:
             if not hand_on.done:
                 hand_on.done = True
                 ids += hand_on.ids
-        outbox_dispatch(ids=ids)
+        outbox_hand_on(ids=ids)
 
 
 def _hand_on_after_commit(pk: int) -> None:
@@ -99,6 +116,52 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
 
 
+def _failed(row: OutboxMessage, exc: Exception) -> None:
+    row.attempts += 1
+    logger.warning("outbox %s failed (attempt %d): %s", row, row.attempts, exc)
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        attempts=row.attempts,
+        available_at=timezone.now() + _backoff(row.attempts),
+        last_error=f"{type(exc).__name__}: {exc}"[:300],
+    )
+
+
+_CLAIM_SQL = f"""
+UPDATE {OutboxMessage._meta.db_table} SET available_at = %s
+WHERE id = ANY(%s) AND dispatched_at IS NULL
+RETURNING *
+"""  # noqa: S608 - only the table name is interpolated
+
+
+def outbox_hand_on(*, ids: list[int]) -> int:
+    """The fast path: hands on the rows ``ids`` that the calling process has just committed
+    and that are still pending; the number handed on. Two statements in autocommit (the
+    claim renews their lease, then the stamp), no transaction around the hand-ons: the
+    tasks are published and the calls run each in its own transaction, as the dispatcher
+    would. A failure is logged on its row, which the dispatcher retries after a backoff."""
+    if not ids:
+        return 0
+    rows = sorted(
+        OutboxMessage.objects.raw(_CLAIM_SQL, [timezone.now() + HAND_ON_LEASE, ids]),
+        key=lambda row: row.pk,
+    )
+    done: list[int] = []
+    for row in rows:
+        try:
+            if row.kind == OutboxKind.CALL:
+                with transaction.atomic():
+                    _hand_on(row)
+            else:
+                _hand_on(row)
+        except Exception as exc:
+            _failed(row, exc)
+        else:
+            done.append(row.pk)
+    if done:
+        OutboxMessage.objects.filter(pk__in=done).update(dispatched_at=timezone.now())
+    return len(done)
+
+
 def outbox_dispatch(*, ids: list[int] | None = None, limit: int = 200) -> int:
     """Hands on pending rows (these ``ids`` whatever their backoff, or those whose time
     has come), oldest first; the number handed on. A failure is logged on its row."""
@@ -123,13 +186,7 @@ def outbox_dispatch(*, ids: list[int] | None = None, limit: int = 200) -> int:
                 with transaction.atomic():
                     _hand_on(row)
             except Exception as exc:
-                row.attempts += 1
-                logger.warning("outbox %s failed (attempt %d): %s", row, row.attempts, exc)
-                OutboxMessage.objects.filter(pk=row.pk).update(
-                    attempts=row.attempts,
-                    available_at=timezone.now() + _backoff(row.attempts),
-                    last_error=f"{type(exc).__name__}: {exc}"[:300],
-                )
+                _failed(row, exc)
             else:
                 done.append(row.pk)
         # One plain UPDATE for the rows handed on: bulk_update's CASE per row costs more

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from backend.celery import app as celery_app
 from backend.outbox.models import OutboxMessage
-from backend.outbox.services import outbox_call, outbox_dispatch, outbox_purge, outbox_task
+from backend.outbox.services import (
+    outbox_call,
+    outbox_dispatch,
+    outbox_hand_on,
+    outbox_purge,
+    outbox_task,
+)
 from backend.photos.models import Photo, ProcessingState
 from tests.conftest import jpeg_bytes
 from tests.factories import submit
@@ -80,7 +86,8 @@ def test_a_transaction_hands_all_its_rows_on_at_once(
     catalog: None, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
 ) -> None:
     """A submission writes several rows (photo, receipt, pushes, counters): one hand-on after
-    its commit, not one per row (one claim, one update; bench/load.py measured this)."""
+    its commit, not one per row: one claim and one stamp, no transaction or savepoint of
+    its own (bench/load.py and bench/open311.py measured this)."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _submit_with_photo(contact_email="resident@example.org")
     rows = outbox_written(callbacks)
@@ -88,10 +95,10 @@ def test_a_transaction_hands_all_its_rows_on_at_once(
     with CaptureQueriesContext(connection) as queries:
         for callback in callbacks:
             callback()
-    outbox_sql = [q["sql"] for q in queries if '"outbox_outboxmessage"' in q["sql"]]
-    assert len([sql for sql in outbox_sql if "FOR UPDATE" in sql]) == 1  # one claim
-    (stamp,) = [sql for sql in outbox_sql if sql.startswith("UPDATE")]  # one plain update
-    assert "CASE" not in stamp
+    outbox_sql = [q["sql"] for q in queries if "outbox_outboxmessage" in q["sql"]]
+    claim, stamp = outbox_sql  # one claim (renewing the lease), one plain stamp
+    assert claim.lstrip().startswith("UPDATE") and "RETURNING" in claim
+    assert stamp.startswith("UPDATE") and "dispatched_at" in stamp and "CASE" not in stamp
     assert (
         OutboxMessage.objects.filter(
             pk__in=[row.pk for row in rows], dispatched_at__isnull=True
@@ -99,6 +106,22 @@ def test_a_transaction_hands_all_its_rows_on_at_once(
         == 0
     )
     assert [m.to for m in mailoutbox] == [["resident@example.org"]]
+
+
+def test_the_dispatcher_leaves_a_new_row_to_its_writer_until_the_lease_ends(
+    catalog: None, mailoutbox: list[Any]
+) -> None:
+    """The process that committed hands its rows on itself; the dispatcher's poll does not
+    race it for them, and takes them only if the writer died before (the lease ran out)."""
+    sr = submit(contact_email="resident@example.org")  # no commit here: no fast path ran
+    rows = list(OutboxMessage.objects.filter(dispatched_at__isnull=True))
+    assert rows and all(row.available_at > timezone.now() for row in rows)
+    assert outbox_dispatch() == 0  # within the lease
+    OutboxMessage.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+    assert outbox_dispatch() == len(rows)  # the writer is gone: the dispatcher takes over
+    assert [m.to for m in mailoutbox] == [["resident@example.org"]]
+    assert sr.public_id in mailoutbox[0].body
+    assert outbox_hand_on(ids=[row.pk for row in rows]) == 0  # never handed on twice
 
 
 def test_a_row_after_a_rolled_back_savepoint_is_still_handed_on(
