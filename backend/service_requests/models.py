@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
@@ -111,6 +111,14 @@ class ServiceRequest(models.Model):
                 fields=["duplicate_of"],
                 condition=Q(duplicate_of__isnull=False),
                 name="sr_duplicate_of",
+            ),
+            # The duplicate check on every submission: open requests near a point. Partial,
+            # so its size follows the backlog rather than the years of closed history (and
+            # an import of closed requests does not write to it).
+            GistIndex(
+                fields=["location"],
+                condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
+                name="sr_open_location",
             ),
         ]
         constraints = [

@@ -200,6 +200,24 @@ def test_closed_or_old_requests_are_not_duplicates(catalog: None) -> None:
     assert old.pk and result.possible_duplicate is None
 
 
+def test_the_duplicate_check_reads_only_open_requests_near_the_point(catalog: None) -> None:
+    """Its plan: the partial GiST index of open requests, never the (type, status, time)
+    index, which reads every open request of the type (a growing backlog); sequential
+    scans are turned off, as on a table of millions of rows the planner would not use one."""
+    from backend.intake.services import _DUPLICATE_SQL
+
+    submit()
+    pothole = ServiceType.objects.get(service_code="pothole")
+    lat, long = BOSTON
+    params = [long, lat, long, lat, 0.0006, pothole.pk, timezone.now(), 0, long, lat, 50]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + _DUPLICATE_SQL, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "sr_open_location" in plan, plan
+    assert "sr_type_status" not in plan, plan
+
+
 def test_idempotency_key_replays_the_first_request(catalog: None) -> None:
     first = service_request_submit(
         service_code="pothole",
