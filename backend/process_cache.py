@@ -20,14 +20,21 @@ _all: list[ProcessCache[object]] = []
 
 
 class ProcessCache(Generic[V]):
-    def __init__(self, name: str) -> None:
+    """``ttl_setting`` names the setting with the seconds an entry is kept (0: no caching);
+    at most ``max_entries`` are kept (the expired ones go first, then the oldest)."""
+
+    def __init__(
+        self, name: str, *, ttl_setting: str = "CATALOG_CACHE_SECONDS", max_entries: int = 0
+    ) -> None:
         self.name = name
+        self.ttl_setting = ttl_setting
+        self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[float, V]] = {}
         self._lock = threading.Lock()
         _all.append(self)  # type: ignore[arg-type]
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
-        ttl = settings.CATALOG_CACHE_SECONDS
+        ttl = getattr(settings, self.ttl_setting)
         if ttl <= 0:
             return load()
         hit = self._entries.get(key)
@@ -36,7 +43,13 @@ class ProcessCache(Generic[V]):
             return hit[1]
         value = load()
         with self._lock:
+            self._entries.pop(key, None)
             self._entries[key] = (now + ttl, value)
+            if self.max_entries and len(self._entries) > self.max_entries:
+                for old in [k for k, (until, _) in self._entries.items() if until <= now]:
+                    del self._entries[old]
+                while len(self._entries) > self.max_entries:
+                    del self._entries[next(iter(self._entries))]
         return value
 
     def clear(self) -> None:

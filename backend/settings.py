@@ -257,6 +257,10 @@ REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 80 * 1024 * 1024, min
 # --- Intake
 # Seconds each process keeps a service's definition for intake (0: always read the database).
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
+# Open311's public request lists (GET requests.json/.xml with the same query) are answered
+# from a per-process memo for this long: pollers asking the same question share one
+# database read. A new request shows in them within this time (0: no memo, as in tests).
+OPEN311_LIST_CACHE_SECONDS = env_int("OPEN311_LIST_CACHE_SECONDS", 5, minimum=0)
 DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 50, minimum=1)
 DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=1)
 

@@ -94,7 +94,13 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
     users = sum(int(count) for count, _ in plan.values())
     # The product's own catalog/routing/calendar memo (tests/stack.py turns it off for the
     # fault tests, which edit the catalog under a running server).
-    stack = Stack(web_workers=workers, visibility_timeout_s=300, catalog_cache_s=30)
+    # The product's defaults for the catalog memo and Open311's list memo.
+    stack = Stack(
+        web_workers=workers,
+        visibility_timeout_s=300,
+        catalog_cache_s=30,
+        open311_list_cache_s=5,
+    )
     stack.start()
     try:
         stack.manage("demo_load")

@@ -55,7 +55,12 @@ def _as_pg(command: list[str]) -> list[str]:
 
 class Stack:
     def __init__(
-        self, *, visibility_timeout_s: int = 5, web_workers: int = 1, catalog_cache_s: int = 0
+        self,
+        *,
+        visibility_timeout_s: int = 5,
+        web_workers: int = 1,
+        catalog_cache_s: int = 0,
+        open311_list_cache_s: int = 0,
     ) -> None:
         self.dir = ROOT / ".var" / "stacks" / uuid.uuid4().hex[:10]
         self.pg_port = free_port()
@@ -74,6 +79,7 @@ class Stack:
             "CELERY_VISIBILITY_TIMEOUT_S": str(visibility_timeout_s),
             # Off by default: the fault tests edit the catalog under a running server.
             "CATALOG_CACHE_SECONDS": str(catalog_cache_s),
+            "OPEN311_LIST_CACHE_SECONDS": str(open311_list_cache_s),
             "DB_POOL_TIMEOUT": "2",
             "CITY311_VAR_DIR": str(self.dir),
             "MEDIA_ROOT": str(self.dir / "media"),

@@ -50,6 +50,7 @@ from backend.open311.services import (
     api_key_authenticate,
     open311_request_submit,
 )
+from backend.process_cache import ProcessCache
 from backend.ratelimit import intake_throttle
 
 # When the discovery document (the endpoint list) last changed.
@@ -247,6 +248,12 @@ def _photos(request: Request) -> list[PhotoUpload]:
     return uploads
 
 
+# At most 32 lists of up to 1,000 requests (a few MB) per process, whatever the queries.
+_REQUEST_LISTS: ProcessCache[list[dict[str, Any]]] = ProcessCache(
+    "open311 request lists", ttl_setting="OPEN311_LIST_CACHE_SECONDS", max_entries=32
+)
+
+
 class RequestsView(Open311View):
     open311_operation = "requests"
     parser_classes = [FormParser, MultiPartParser]
@@ -257,10 +264,15 @@ class RequestsView(Open311View):
         responses={200: out.Open311RequestOut(many=True), 400: ERRORS, 404: ERRORS},
     )
     def get(self, request: Request, format: str = "json") -> Response:
-        query = requests_query_parse(request.query_params)
-        page = open311_requests_find(query=query, language=self.language())
-        data = out.request_list_data(page, absolute=_absolute(request))
-        return _answer(data, names=REQUESTS)
+        def load() -> list[dict[str, Any]]:
+            query = requests_query_parse(request.query_params)
+            page = open311_requests_find(query=query, language=self.language())
+            return out.request_list_data(page, absolute=_absolute(request))
+
+        # Pollers asking the same question within OPEN311_LIST_CACHE_SECONDS share one read
+        # (public data only; a refused query raises and is not kept).
+        key = (request.build_absolute_uri("/"), self.language(), request.META.get("QUERY_STRING"))
+        return _answer(_REQUEST_LISTS.get(key, load), names=REQUESTS)
 
     @extend_schema(
         summary="File a service request (api_key required)",

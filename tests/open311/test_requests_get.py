@@ -3,6 +3,7 @@ and no personal data."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -355,3 +356,36 @@ def test_datetimes_carry_the_offset_of_their_day(
     expected = timezone.localtime(at).replace(microsecond=0).isoformat()
     assert expected.endswith(offset)
     assert data["requested_datetime"] == expected
+
+
+def test_pollers_asking_the_same_question_share_one_read_for_a_few_seconds(
+    catalog: None, api: APIClient, settings: Any, django_assert_num_queries: Any
+) -> None:
+    """OPEN311_LIST_CACHE_SECONDS (5 in production, 0 in the other tests): the same GET
+    within it is answered from the process's memo, without the database; another query,
+    another language or a refused query is not."""
+    from backend.process_cache import process_caches_clear
+
+    settings.OPEN311_LIST_CACHE_SECONDS = 60
+    process_caches_clear()
+    first = submit(description="first")
+    try:
+        assert ids(get_json(api, "requests")[1]) == [first.public_id]
+        second = submit(description="second")
+        with django_assert_num_queries(0):
+            status, again = get_json(api, "requests")
+        assert status == 200 and ids(again) == [first.public_id]  # the memo's answer
+        fresh = ids(get_json(api, "requests", status="open")[1])  # another question
+        assert fresh == [second.public_id, first.public_id]
+        status, refused = get_json(api, "requests", start_date="not a date")
+        assert status == 400 and "start_date" in json.dumps(refused)
+        assert get_json(api, "requests", start_date="not a date")[0] == 400  # not kept
+        for n in range(40):  # many different queries: the memo stays bounded
+            get_json(api, "requests", page_size=str(n + 1))
+        from backend.open311.views import _REQUEST_LISTS
+
+        assert len(_REQUEST_LISTS._entries) <= 32
+        settings.OPEN311_LIST_CACHE_SECONDS = 0
+        assert ids(get_json(api, "requests")[1]) == [second.public_id, first.public_id]
+    finally:
+        process_caches_clear()
