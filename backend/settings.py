@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.middleware.SyncChainMiddleware",  # last: the chain runs sync (see its docstring)
 ]
 
 ROOT_URLCONF = "backend.urls"
