@@ -135,7 +135,7 @@ def duplicate_find(
     lon_deg = radius / (111_000 * max(math.cos(math.radians(point.y)), 0.01))
     lon, lat = point.x, point.y
     since = at - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    params = [lon, lat, lon, lat, max(lat_deg, lon_deg)]
+    params: list[object] = [lon, lat, lon, lat, max(lat_deg, lon_deg)]
     params += [service_type.pk, since, exclude_pk or 0, lon, lat, radius]
     nearest = next(iter(ServiceRequest.objects.raw(_DUPLICATE_SQL, params)), None)
     if nearest is None:

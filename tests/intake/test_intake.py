@@ -209,7 +209,19 @@ def test_the_duplicate_check_reads_only_open_requests_near_the_point(catalog: No
     submit()
     pothole = ServiceType.objects.get(service_code="pothole")
     lat, long = BOSTON
-    params = [long, lat, long, lat, 0.0006, pothole.pk, timezone.now(), 0, long, lat, 50]
+    params: tuple[Any, ...] = (
+        long,
+        lat,
+        long,
+        lat,
+        0.0006,
+        pothole.pk,
+        timezone.now(),
+        0,
+        long,
+        lat,
+        50,
+    )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + _DUPLICATE_SQL, params)
