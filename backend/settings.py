@@ -178,6 +178,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backend.photos.tasks.photos_process_pending",
         "schedule": 300.0,
     },
+    "photos-raw-uploads-sweep": {
+        "task": "backend.photos.tasks.raw_uploads_sweep",
+        "schedule": 3600.0,
+    },
+    "chat-photos-sweep": {
+        "task": "chatbot.tasks.chat_photos_sweep",
+        "schedule": 3600.0,
+    },
     "open311-tokens-process-pending": {
         "task": "backend.open311.tasks.intake_tokens_process_pending",
         "schedule": 60.0,

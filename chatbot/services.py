@@ -19,7 +19,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -316,6 +316,55 @@ def chat_filed_record(*, conversation: Conversation, public_id: str, photo_refer
         chat_photo.save(update_fields=["service_request"])
     raw.unlink(missing_ok=True)
     return True
+
+
+# The assistant forgets a conversation a day after its last message (the tracker store's
+# expiry, CHATBOT_TRACKER_EXPIRY_SECONDS), and with it the reference of a photo not used yet.
+CHAT_PHOTO_UNUSED_KEEP = timedelta(days=1)
+# A raw file is written just before its row; older files no row names are orphans.
+CHAT_RAW_ORPHAN_AFTER = timedelta(hours=1)
+
+
+def chat_photos_sweep(*, now: datetime | None = None) -> int:
+    """Deletes photos uploaded in a chat that were never attached to a request, once their
+    conversation has been quiet for a day (the assistant can no longer use them), with their
+    raw files (which carry EXIF, GPS included); and raw files in ``chat/`` that no photo row
+    names (a write cut off, a row never created). Attached photos' rows stay: they say which
+    request got the photo. Returns how many files were deleted."""
+    now = now or timezone.now()
+    quiet_since = now - CHAT_PHOTO_UNUSED_KEEP
+    unused = (
+        ChatPhoto.objects.filter(service_request__isnull=True, created_at__lt=quiet_since)
+        .exclude(conversation__messages__at__gte=quiet_since)
+        .order_by("pk")
+    )
+    deleted = 0
+    for chat_photo in unused[:1000]:
+        with transaction.atomic():
+            gone, _ = ChatPhoto.objects.filter(
+                pk=chat_photo.pk, service_request__isnull=True
+            ).delete()
+        if gone:
+            _private(chat_photo.raw_path).unlink(missing_ok=True)
+            deleted += 1
+    folder = _private("chat")
+    if folder.is_dir():
+        orphan_before = (now - CHAT_RAW_ORPHAN_AFTER).timestamp()
+        old = {
+            f"chat/{path.name}": path
+            for path in folder.iterdir()
+            if path.is_file() and path.stat().st_mtime < orphan_before
+        }
+        named = set(
+            ChatPhoto.objects.filter(raw_path__in=list(old)).values_list("raw_path", flat=True)
+        )
+        for name, path in sorted(old.items()):
+            if name not in named:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    if deleted:
+        logger.info("chat photos sweep: %s raw file(s) deleted", deleted)
+    return deleted
 
 
 # --- The assistant's own Open311 API key

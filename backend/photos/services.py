@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -193,3 +194,58 @@ def photo_process(*, photo_id: int) -> Photo | None:
         ).update(updated_at=photo.processed_at)
         transaction.on_commit(lambda: raw.unlink(missing_ok=True))
     return photo
+
+
+# --- Raw uploads nobody will process
+
+# A raw upload is written just before its photo row, in the same request; an hour is far
+# longer than any request, so an older file that no pending or failed photo names is an orphan.
+RAW_ORPHAN_AFTER = timedelta(hours=1)
+_SWEEP_BATCH = 500
+
+
+def raw_uploads_sweep(
+    *, older_than: timedelta = RAW_ORPHAN_AFTER, now: datetime | None = None
+) -> int:
+    """Deletes raw uploads left behind: a request rolled back after its photo was written, a
+    write cut off half way (``.part``), a processed photo whose raw file outlived its unlink.
+    Raw uploads carry their EXIF (GPS included), so none is kept without a photo waiting for
+    it. Files of pending and failed photos stay (a failed one can be processed again), and so
+    does anything younger than ``older_than``. Only the photos' own folders (``xx/``, the first
+    two hex digits of the content hash) are swept; the chat's folder is the chat's.
+    Returns how many files were deleted."""
+    root = Path(settings.PRIVATE_UPLOAD_ROOT)
+    cutoff = (now or timezone.now()) - older_than
+    candidates: dict[str, Path] = {}
+    deleted = 0
+    for folder in sorted(root.glob("[0-9a-f][0-9a-f]")):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            modified = datetime.fromtimestamp(info.st_mtime, tz=cutoff.tzinfo)
+            if modified >= cutoff or not path.is_file():
+                continue
+            if path.name.startswith("."):
+                path.unlink(missing_ok=True)
+                deleted += 1
+                continue
+            candidates[f"{folder.name}/{path.name}"] = path
+    names = sorted(candidates)
+    for start in range(0, len(names), _SWEEP_BATCH):
+        batch = names[start : start + _SWEEP_BATCH]
+        waiting = set(
+            Photo.objects.filter(
+                raw_path__in=batch, state__in=(ProcessingState.PENDING, ProcessingState.FAILED)
+            ).values_list("raw_path", flat=True)
+        )
+        for name in batch:
+            if name not in waiting:
+                candidates[name].unlink(missing_ok=True)
+                deleted += 1
+    if deleted:
+        logger.info("raw uploads sweep: %s orphaned file(s) deleted", deleted)
+    return deleted

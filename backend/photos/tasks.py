@@ -38,3 +38,9 @@ def photos_process_pending(older_than_seconds: int = 120) -> int:
     for photo_id in ids:
         photo_process.delay(photo_id)
     return len(ids)
+
+
+@shared_task
+def raw_uploads_sweep() -> int:
+    """Deletes raw uploads no photo is waiting for (``services.raw_uploads_sweep``)."""
+    return services.raw_uploads_sweep()

@@ -1,0 +1,13 @@
+"""Celery tasks for the chat. Thin: each calls a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from chatbot import services
+
+
+@shared_task
+def chat_photos_sweep() -> int:
+    """Deletes chat photos never used, and orphaned raw files (``services.chat_photos_sweep``)."""
+    return services.chat_photos_sweep()
