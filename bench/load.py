@@ -92,9 +92,9 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
     """One load run at ``rate`` requests a second offered; the figures and the counts."""
     plan = users_for(rate)
     users = sum(int(count) for count, _ in plan.values())
-    # The product's own catalog/routing/calendar memo (tests/stack.py turns it off for the
-    # fault tests, which edit the catalog under a running server).
-    # The product's defaults for the catalog memo and Open311's list memo.
+    # The product's defaults for the catalog/routing/calendar memo and Open311's list memo
+    # (tests/stack.py turns them off for the fault tests, which edit the catalog under a
+    # running server).
     stack = Stack(
         web_workers=workers,
         visibility_timeout_s=300,
@@ -188,6 +188,7 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
             "SELECT count(*) FROM workorders_workorder WHERE id = ANY(%s) AND status = 'completed'",
             completed,
         )
+        web_log = stack.log("web")
         counts = {
             "filed_201": len(filed),
             "in_database": len(in_db),
@@ -199,9 +200,8 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
                 stack.scalar("SELECT count(*) FROM photos_photo WHERE state = 'failed'")
             ),
             "settle_s": round(settle_s, 1),
-            "server_tracebacks": stack.log("web").count("Traceback"),
+            "server_tracebacks": web_log.count("Traceback"),
         }
-        web_log = stack.log("web")
         first_traceback = (
             web_log[web_log.find("Traceback") :][:3000] if counts["server_tracebacks"] else ""
         )

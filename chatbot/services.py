@@ -32,7 +32,12 @@ from django.utils import timezone
 from backend.open311.models import ApiKey
 from backend.open311.services import api_key_create, api_key_revoke
 from backend.photos.processing import ACCEPTED_FORMATS, PhotoRejected
-from backend.photos.services import photo_attach, photo_process_enqueue, photo_upload_check
+from backend.photos.services import (
+    photo_attach,
+    photo_process_enqueue,
+    photo_upload_check,
+    private_files_unclaimed_delete,
+)
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.services import service_request_follower_add
 from chatbot.models import ChatMessage, ChatPhoto, Conversation, Direction
@@ -340,28 +345,18 @@ def chat_photos_sweep(*, now: datetime | None = None) -> int:
     )
     deleted = 0
     for chat_photo in unused[:1000]:
-        with transaction.atomic():
-            gone, _ = ChatPhoto.objects.filter(
-                pk=chat_photo.pk, service_request__isnull=True
-            ).delete()
+        # Not if the assistant attached it meanwhile.
+        gone, _ = ChatPhoto.objects.filter(pk=chat_photo.pk, service_request__isnull=True).delete()
         if gone:
             _private(chat_photo.raw_path).unlink(missing_ok=True)
             deleted += 1
-    folder = _private("chat")
-    if folder.is_dir():
-        orphan_before = (now - CHAT_RAW_ORPHAN_AFTER).timestamp()
-        old = {
-            f"chat/{path.name}": path
-            for path in folder.iterdir()
-            if path.is_file() and path.stat().st_mtime < orphan_before
-        }
-        named = set(
-            ChatPhoto.objects.filter(raw_path__in=list(old)).values_list("raw_path", flat=True)
-        )
-        for name, path in sorted(old.items()):
-            if name not in named:
-                path.unlink(missing_ok=True)
-                deleted += 1
+    deleted += private_files_unclaimed_delete(
+        folders=["chat"],
+        before=now - CHAT_RAW_ORPHAN_AFTER,
+        claimed=lambda paths: set(
+            ChatPhoto.objects.filter(raw_path__in=paths).values_list("raw_path", flat=True)
+        ),
+    )
     if deleted:
         logger.info("chat photos sweep: %s raw file(s) deleted", deleted)
     return deleted

@@ -264,14 +264,16 @@ class RequestsView(Open311View):
         responses={200: out.Open311RequestOut(many=True), 400: ERRORS, 404: ERRORS},
     )
     def get(self, request: Request, format: str = "json") -> Response:
+        language = self.language()
+
         def load() -> list[dict[str, Any]]:
             query = requests_query_parse(request.query_params)
-            page = open311_requests_find(query=query, language=self.language())
+            page = open311_requests_find(query=query, language=language)
             return out.request_list_data(page, absolute=_absolute(request))
 
         # Pollers asking the same question within OPEN311_LIST_CACHE_SECONDS share one read
         # (public data only; a refused query raises and is not kept).
-        key = (request.build_absolute_uri("/"), self.language(), request.META.get("QUERY_STRING"))
+        key = (request.build_absolute_uri("/"), language, request.META.get("QUERY_STRING"))
         return _answer(_REQUEST_LISTS.get(key, load), names=REQUESTS)
 
     @extend_schema(

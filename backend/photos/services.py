@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -204,6 +205,33 @@ RAW_ORPHAN_AFTER = timedelta(hours=1)
 _SWEEP_BATCH = 500
 
 
+def private_files_unclaimed_delete(
+    *, folders: list[str], before: datetime, claimed: Callable[[list[str]], set[str]]
+) -> int:
+    """Deletes the files in these folders of PRIVATE_UPLOAD_ROOT last written before
+    ``before`` whose paths (relative to the root) ``claimed`` does not return, a batch of
+    paths at a time; half-written ``.part`` files are never claimed. The number deleted."""
+    root = Path(settings.PRIVATE_UPLOAD_ROOT)
+    cutoff = before.timestamp()
+    old: dict[str, Path] = {}
+    for folder in folders:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for path in (root / folder).iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    if path.is_file() and path.lstat().st_mtime < cutoff:
+                        old[f"{folder}/{path.name}"] = path
+    names = sorted(old)
+    deleted = 0
+    for start in range(0, len(names), _SWEEP_BATCH):
+        batch = names[start : start + _SWEEP_BATCH]
+        keep = claimed(batch)
+        for name in batch:
+            if name not in keep:
+                old[name].unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
 def raw_uploads_sweep(
     *, older_than: timedelta = RAW_ORPHAN_AFTER, now: datetime | None = None
 ) -> int:
@@ -214,38 +242,18 @@ def raw_uploads_sweep(
     does anything younger than ``older_than``. Only the photos' own folders (``xx/``, the first
     two hex digits of the content hash) are swept; the chat's folder is the chat's.
     Returns how many files were deleted."""
-    root = Path(settings.PRIVATE_UPLOAD_ROOT)
-    cutoff = (now or timezone.now()) - older_than
-    candidates: dict[str, Path] = {}
-    deleted = 0
-    for folder in sorted(root.glob("[0-9a-f][0-9a-f]")):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            try:
-                info = path.lstat()
-            except FileNotFoundError:
-                continue
-            modified = datetime.fromtimestamp(info.st_mtime, tz=cutoff.tzinfo)
-            if modified >= cutoff or not path.is_file():
-                continue
-            if path.name.startswith("."):
-                path.unlink(missing_ok=True)
-                deleted += 1
-                continue
-            candidates[f"{folder.name}/{path.name}"] = path
-    names = sorted(candidates)
-    for start in range(0, len(names), _SWEEP_BATCH):
-        batch = names[start : start + _SWEEP_BATCH]
-        waiting = set(
+    folders = sorted(
+        path.name for path in Path(settings.PRIVATE_UPLOAD_ROOT).glob("[0-9a-f][0-9a-f]")
+    )
+    deleted = private_files_unclaimed_delete(
+        folders=folders,
+        before=(now or timezone.now()) - older_than,
+        claimed=lambda paths: set(
             Photo.objects.filter(
-                raw_path__in=batch, state__in=(ProcessingState.PENDING, ProcessingState.FAILED)
+                raw_path__in=paths, state__in=(ProcessingState.PENDING, ProcessingState.FAILED)
             ).values_list("raw_path", flat=True)
-        )
-        for name in batch:
-            if name not in waiting:
-                candidates[name].unlink(missing_ok=True)
-                deleted += 1
+        ),
+    )
     if deleted:
         logger.info("raw uploads sweep: %s orphaned file(s) deleted", deleted)
     return deleted

@@ -17,7 +17,7 @@ from django.utils.encoding import iri_to_uri
 from rest_framework.request import Request
 
 from backend.photos.models import PhotoKind, ProcessingState
-from workorders.models import CLOCK_RUNNING_STATUSES, WorkOrder
+from workorders.models import CLOCK_RUNNING_STATUSES, WorkOrder, WorkOrderHold
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -50,20 +50,28 @@ class _Urls:
         return self.request.build_absolute_uri(url)
 
 
-def _hold(order: WorkOrder) -> dict[str, Any] | None:
-    holds = getattr(order, "open_holds", None)
+def work_order_open_holds(order: WorkOrder) -> list[WorkOrderHold]:
+    """The order's open holds: prefetched by the selectors as ``open_holds`` (an empty list
+    means none, no query), read otherwise."""
+    holds: list[WorkOrderHold] | None = getattr(order, "open_holds", None)
     if holds is None:
         holds = list(order.holds.filter(ended_at__isnull=True))
+    return holds
+
+
+def work_order_overdue(order: WorkOrder, *, now: datetime) -> bool:
+    """Past due with the clock running (marked by the escalation scan or not yet)."""
+    if order.status not in CLOCK_RUNNING_STATUSES:
+        return False
+    return order.overdue_at is not None or (order.due_at is not None and order.due_at < now)
+
+
+def _hold(order: WorkOrder) -> dict[str, Any] | None:
+    holds = work_order_open_holds(order)
     if not holds:
         return None
     hold = holds[0]
     return {"reason": hold.reason, "note": hold.note, "since": _dt(hold.started_at)}
-
-
-def _overdue(order: WorkOrder, now: datetime) -> bool:
-    if order.status not in CLOCK_RUNNING_STATUSES:
-        return False
-    return order.overdue_at is not None or (order.due_at is not None and order.due_at < now)
 
 
 def work_order_rows(
@@ -118,7 +126,7 @@ def work_order_rows(
             "turnaround_hours": order.turnaround_hours,
             "turnaround_business_hours": order.turnaround_business_hours,
             "due_at": _dt(order.due_at),
-            "overdue": _overdue(order, now),
+            "overdue": work_order_overdue(order, now=now),
             "overdue_at": _dt(order.overdue_at),
             "escalated_again_at": _dt(order.escalated_again_at),
             "on_time": order.on_time,

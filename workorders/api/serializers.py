@@ -12,13 +12,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.photos.models import Photo, ProcessingState
+from workorders.api.rows import work_order_open_holds, work_order_overdue
 from workorders.models import (
-    CLOCK_RUNNING_STATUSES,
     HoldReason,
     ProofPhoto,
     ReviewDecision,
     WorkOrder,
-    WorkOrderHold,
 )
 from workorders.services import CANCEL_CLOSE_REASONS
 
@@ -133,22 +132,11 @@ class WorkOrderOut(serializers.Serializer):
 
     def get_overdue(self, obj: WorkOrder) -> bool:
         """Past due with the clock running (marked by the escalation scan or not yet)."""
-        if obj.overdue_at is not None and obj.status in CLOCK_RUNNING_STATUSES:
-            return True
-        return (
-            obj.status in CLOCK_RUNNING_STATUSES
-            and obj.due_at is not None
-            and obj.due_at < timezone.now()
-        )
+        return work_order_overdue(obj, now=timezone.now())
 
     @extend_schema_field(HoldOut(allow_null=True))
     def get_hold(self, obj: WorkOrder) -> dict[str, Any] | None:
-        # Prefetched by the selectors; an empty prefetched list means no hold (no query).
-        holds: list[WorkOrderHold] = (
-            obj.open_holds
-            if hasattr(obj, "open_holds")
-            else list(obj.holds.filter(ended_at__isnull=True))
-        )
+        holds = work_order_open_holds(obj)
         return dict(HoldOut(holds[0]).data) if holds else None
 
 
