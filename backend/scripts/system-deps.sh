@@ -14,6 +14,8 @@ ldconfig -p | grep -q 'libgeos_c\.so' || need+=(libgeos-c1v5)
 ldconfig -p | grep -q 'libproj\.so' || need+=(proj-bin)
 if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
+  # npm installs axe-core for the browser tests' accessibility checks (tests/web/axe/).
+  command -v npm >/dev/null || need+=(nodejs npm)
 fi
 if [ "${WITH_WRK:-0}" = 1 ]; then
   command -v wrk >/dev/null || need+=(wrk)

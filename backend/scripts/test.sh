@@ -6,6 +6,14 @@ cd "$(dirname "$0")/../.."
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 # Chromium for the web pages' end-to-end browser test (installed only when missing).
 WITH_CHROMIUM=1 bash backend/scripts/system-deps.sh
+# axe-core from npm for the accessibility checks of the browser tests (tests/web/a11y.py),
+# exactly the version in the lock file; again only when the lock file changed.
+if [ ! -f tests/web/axe/node_modules/.installed ] \
+   || [ tests/web/axe/package-lock.json -nt tests/web/axe/node_modules/.installed ]; then
+  step "installing axe-core (npm ci in tests/web/axe)"
+  npm ci --prefix tests/web/axe --no-audit --no-fund --loglevel=error >/dev/null
+  touch tests/web/axe/node_modules/.installed
+fi
 state=$(bash backend/scripts/services.sh start)
 if [ "$state" = started ]; then
   trap 'bash backend/scripts/services.sh stop' EXIT
