@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := backend.settings
 
 .PHONY: help run test setup system venv services services-stop status migrate catalog demo \
-        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench \
+        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench-apps bench \
         backup restore clean-var
 
 help:
@@ -87,6 +87,11 @@ bench-chat: setup
 # against the raw computation, import rate, count freshness (bench/analytics.py; ROWS=...).
 bench-analytics: setup
 	$(PY) bench/analytics.py $(if $(ROWS),--rows $(ROWS))
+
+# The crew app on a weak phone link (400 kbit/s, 400 ms): first and repeat load, its weight,
+# twenty offline actions delivered after reconnecting (bench/apps.py).
+bench-apps: setup
+	$(PY) bench/apps.py
 
 bench: bench-photos bench-intake bench-open311 bench-workorders
 

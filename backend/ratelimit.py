@@ -127,6 +127,14 @@ def chat_throttle(request: HttpRequest, *, client_key: str = "") -> None:
         throttle(scope="chat-key", who=client_key, rate=rate_setting("RATELIMIT_CHAT_KEY"))
 
 
+def push_subscription_throttle(request: HttpRequest, *, client_key: str = "") -> None:
+    """Web Push subscriptions (made and removed, anonymous too): at the intake rates, counted
+    apart, per address and per account."""
+    throttle(scope="push-ip", who=client_address(request), rate=rate_setting("RATELIMIT_INTAKE_IP"))
+    if client_key:
+        throttle(scope="push-key", who=client_key, rate=rate_setting("RATELIMIT_INTAKE_KEY"))
+
+
 def _lock_key(request: HttpRequest, account: str) -> str:
     who = _digest(f"{account.strip().lower()}|{client_address(request)}")
     return f"{_prefix()}login-fail:{who}"

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "backend.open311",
     "backend.outbox",
     "workorders",
+    "workorders.crewapp",  # the crews' field app at /crew/ (templates, static files)
     "mobile_api",
     "analytics",
     "chatbot",
@@ -62,6 +63,9 @@ if env_bool("CITY311_BENCH", False):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages and JSON compressed for phones on a weak link (bench/apps.py); Django's own
+    # middleware pads each answer at random against BREACH-style length guessing.
+    "django.middleware.gzip.GZipMiddleware",
     "backend.middleware.RequestBodyLimitMiddleware",
     "backend.middleware.NulCharacterMiddleware",
     "backend.middleware.ContentSecurityPolicyMiddleware",
@@ -206,6 +210,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Django's model backend with the log-in lock-out (backend/ratelimit.py).
 AUTHENTICATION_BACKENDS = ["backend.ratelimit.LockoutModelBackend"]
+# Everyone who is not admin staff signs in here (backend/accounts): residents, crews, and
+# staff on their way to the console; the admin's own log-in stays at /admin/login/.
+LOGIN_URL = "/accounts/login/"
 
 # --- Rate limits (backend/ratelimit.py): "count/seconds", counted in Redis per client
 # address and per API key or account. Generous defaults (benches and tests are never
@@ -244,6 +251,12 @@ WEB_TRACK_POLL_SECONDS = env_int("WEB_TRACK_POLL_SECONDS", 10, minimum=1)
 # wait for processing in a private folder that is never served.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# collectstatic writes a gzip (and Brotli) copy beside each file; WhiteNoise serves the
+# compressed one to browsers that accept it (a third of Leaflet's bytes over a phone link).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
 _default_media = VAR_DIR / ("test-media" if ENVIRONMENT == "test" else "media")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(_default_media)))
@@ -327,6 +340,34 @@ REST_FRAMEWORK = {
 # Push messages to the mobile app: the dotted path of a class with
 # ``send(*, platform, push_token, message)`` (mobile_api/push.py); the console one logs.
 MOBILE_PUSH_BACKEND = env_str("MOBILE_PUSH_BACKEND", "mobile_api.push.ConsolePushBackend")
+# Web Push (browsers' push services, RFC 8030/8291/8292; mobile_api/push.py, ADR 0017). The
+# VAPID pair as base64url: the private key's 32 bytes and the public key's 65-byte point
+# (`manage.py webpush_keys` makes a pair; `make run` keeps a development one in
+# .var/vapid.env). Without the private key, browsers cannot subscribe (503).
+WEB_PUSH_VAPID_PUBLIC_KEY = env_str("WEB_PUSH_VAPID_PUBLIC_KEY", "").strip()
+WEB_PUSH_VAPID_PRIVATE_KEY = env_str("WEB_PUSH_VAPID_PRIVATE_KEY", "").strip()
+# Who the push services contact about our pushes: a mailto: or https: URL.
+WEB_PUSH_SUBJECT = env_str("WEB_PUSH_SUBJECT", "mailto:webpush@city311.example.org")
+if not WEB_PUSH_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("WEB_PUSH_SUBJECT must be a mailto: or https:// URL")
+# The only hosts a subscription's endpoint may name (https only): the browser vendors' push
+# services. "*." matches subdomains; "host:port" allows that port (443 otherwise). IP
+# literals only when listed. Nothing else is ever fetched: no request-forgery path.
+WEB_PUSH_ALLOWED_HOSTS = env_list(
+    "WEB_PUSH_ALLOWED_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.services.mozilla.com",
+        "web.push.apple.com",
+        "*.notify.windows.com",
+    ],
+)
+# Seconds a push service keeps a message for a browser that is offline.
+WEB_PUSH_TTL = env_int("WEB_PUSH_TTL", 172800, minimum=0)
+# A CA bundle (PEM) to verify the push services with, instead of the system's (tests point it
+# at their local stand-in's certificate). Certificates are always checked.
+WEB_PUSH_CA_BUNDLE = env_str("WEB_PUSH_CA_BUNDLE", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "city311 API",
     "DESCRIPTION": "Service requests for a city: the mobile API (/mobile/v1/) and the Open311 "

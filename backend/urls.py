@@ -63,6 +63,7 @@ urlpatterns = [
     path("api/v1/analytics/", include("analytics.api.urls")),
     path("api/v1/", include("workorders.api.urls")),
     path("api/v1/", include("chatbot.urls")),
+    path("crew/", include("workorders.crewapp.urls")),  # the crews' field app
     path("", include("workorders.web.urls")),
     path("", include("analytics.web.urls")),
     path("open311/", include("backend.open311.urls")),
@@ -70,6 +71,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Sign-in for everyone who is not admin staff, residents' sign-up and /me/.
+    path("", include("backend.accounts.urls")),
     path("", include("backend.web.urls")),
 ]
 if settings.SERVE_MEDIA:

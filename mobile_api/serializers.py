@@ -13,9 +13,11 @@ from rest_framework import serializers
 from backend.catalog.models import ServiceAttribute, ServiceType
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.service_requests.models import ServiceRequest
-from mobile_api.models import Platform
+from mobile_api.models import Device, Platform
+from mobile_api.push import ENDPOINT_MAX, auth_problem, p256dh_problem
 from workorders.api.serializers import HoldOut, WorkOrderOut
 from workorders.models import HoldReason, WorkOrder, WorkOrderHold, WorkOrderStatus
+from workorders.services import work_order_actions
 
 # --- Catalog
 
@@ -253,6 +255,70 @@ class DeviceOut(serializers.Serializer):
     last_seen_at = serializers.DateTimeField()
 
 
+# --- Web Push subscriptions (a browser's PushSubscription.toJSON())
+
+
+class VapidPublicKeyOut(serializers.Serializer):
+    public_key = serializers.CharField(
+        help_text="The site's VAPID public key, base64url: pushManager.subscribe's "
+        "applicationServerKey"
+    )
+
+
+class WebPushKeysIn(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=100, help_text="P-256 public key, base64url")
+    auth = serializers.CharField(max_length=50, help_text="Authentication secret, base64url")
+
+    def validate_p256dh(self, value: str) -> str:
+        problem = p256dh_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value.rstrip("=")
+
+    def validate_auth(self, value: str) -> str:
+        problem = auth_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value.rstrip("=")
+
+
+class WebPushSubscriptionIn(serializers.Serializer):
+    endpoint = serializers.CharField(
+        max_length=ENDPOINT_MAX, help_text="The push service's URL for this browser (https)"
+    )
+    keys = WebPushKeysIn()
+    service_request_id = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A request's public id: this browser gets that request's status messages. "
+        "Required without an account (the subscription is bound to it alone).",
+    )
+
+
+class WebPushUnsubscribeIn(serializers.Serializer):
+    endpoint = serializers.CharField(max_length=ENDPOINT_MAX)
+
+
+class WebPushSubscriptionOut(serializers.Serializer):
+    endpoint = serializers.CharField(source="push_token")
+    service_request_id = serializers.CharField(
+        source="service_request.public_id", allow_null=True, default=None
+    )
+    account = serializers.SerializerMethodField(
+        help_text="True if the signed-in account's requests and follows reach this browser"
+    )
+    created_at = serializers.DateTimeField()
+
+    def get_account(self, obj: Device) -> bool:
+        return obj.user_id is not None
+
+
+class WebPushUnsubscribedOut(serializers.Serializer):
+    deleted = serializers.BooleanField()
+
+
 # --- Residents: nearby requests, my requests, timeline, follow, feedback
 
 
@@ -379,6 +445,53 @@ class CrewWorkOrderOut(WorkOrderOut):
         return list(PhotoOut(photos, many=True, context=self.context).data)
 
 
+class CrewAttributeOut(serializers.Serializer):
+    code = serializers.CharField()
+    question = serializers.CharField(help_text="The attribute's question, localized")
+    answer = serializers.CharField(help_text="The resident's answer, localized (list: joined)")
+
+
+class CrewWorkOrderDetailOut(CrewWorkOrderOut):
+    """One order as the phone's detail page shows it: plus the resident's answers to the
+    service's questions and the actions its status allows now (the server's table, so the
+    phone keeps no copy of the state machine)."""
+
+    attributes = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(CrewAttributeOut(many=True))
+    def get_attributes(self, obj: WorkOrder) -> list[dict[str, str]]:
+        language = self.context.get("language")
+        answers = obj.service_request.attributes or {}
+        rows = []
+        for attribute in obj.service_request.service_type.attributes.all():
+            if attribute.code not in answers:
+                continue
+            given = answers[attribute.code]
+            names = {
+                str(v["key"]): (v.get("name_i18n") or {}).get(language or "en")
+                or v.get("name", v["key"])
+                for v in attribute.values
+            }
+            keys = given if isinstance(given, list) else [given]
+            rows.append(
+                {
+                    "code": attribute.code,
+                    "question": attribute.localized_description(language),
+                    "answer": ", ".join(str(names.get(str(key), key)) for key in keys),
+                }
+            )
+        return list(CrewAttributeOut(rows, many=True).data)
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=["start", "hold", "resume", "complete", "note"])
+        )
+    )
+    def get_actions(self, obj: WorkOrder) -> list[str]:
+        return work_order_actions(status=obj.status)
+
+
 class CrewActionIn(serializers.Serializer):
     client_at = serializers.DateTimeField(
         help_text="When the crew acted, by the phone's clock (offline actions are sent later); "
@@ -393,11 +506,35 @@ class CrewStartIn(CrewActionIn):
     )
 
 
+class PublicNoteField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "Optional: a message the resident sees on the track page")
+        super().__init__(required=False, allow_blank=True, max_length=2000, default="", **kwargs)
+
+
 class CrewHoldIn(CrewActionIn):
     reason = serializers.ChoiceField(choices=HoldReason.choices)
+    public_note = PublicNoteField()
 
 
-class CrewCompleteIn(CrewActionIn):
+class CrewResumeIn(CrewActionIn):
+    public_note = PublicNoteField()
+
+
+class CrewNoteIn(CrewActionIn):
+    """A note on the order: ``public_note`` for the resident, ``note`` internal; one of
+    them at least."""
+
+    public_note = PublicNoteField(help_text="A message the resident sees on the track page")
+
+
+class CrewCompleteFieldsIn(CrewActionIn):
+    public_note = PublicNoteField(
+        help_text="Optional: the resident's closing message (else `note`, else a default one)"
+    )
+
+
+class CrewCompleteIn(CrewCompleteFieldsIn):
     photos = serializers.ListField(
         child=serializers.ImageField(),
         required=False,

@@ -1,5 +1,6 @@
-"""Writes of the mobile API that belong to no other app: accounts and their tokens, devices
-and push messages, unfollowing, and the kept answers of idempotent crew actions."""
+"""Writes of the mobile API that belong to no other app: accounts and their tokens, devices,
+browsers' Web Push subscriptions and push messages, unfollowing, and the kept answers of
+idempotent crew actions."""
 
 from __future__ import annotations
 
@@ -10,26 +11,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from backend.accounts import services as accounts
+from backend.accounts.services import AccountError
 from backend.outbox.services import outbox_call
 from backend.service_requests.models import RequestFollower, ServiceRequest
-from mobile_api.models import ActionReplay, Device
-from mobile_api.push import PushMessage
-
-
-class AccountError(Exception):
-    def __init__(self, message: str, *, field: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status_code = status_code
+from mobile_api.models import ActionReplay, Device, Platform
+from mobile_api.push import PushMessage, web_push_endpoint_problem
 
 
 class ReplayConflict(Exception):
@@ -46,27 +39,11 @@ def _user_id(user: AbstractBaseUser | AnonymousUser) -> int:
 
 
 def account_signup(*, email: str, password: str, name: str = "") -> tuple[AbstractBaseUser, str]:
-    """A resident's account, its e-mail as the user name; returns the user and the token."""
-    email = email.strip().lower()
-    user_model = get_user_model()
-    if user_model.objects.filter(username__iexact=email).exists():
-        raise AccountError(
-            "An account with this e-mail exists already.", field="email", status_code=409
-        )
-    try:
-        validate_password(password, user=user_model(username=email, email=email))
-    except ValidationError as exc:
-        raise AccountError(" ".join(exc.messages), field="password") from exc
-    try:
-        with transaction.atomic():
-            user = user_model.objects.create_user(
-                username=email, email=email, password=password, first_name=name[:150]
-            )
-            token = Token.objects.create(user=user)
-    except IntegrityError as exc:  # the same e-mail signing up twice at once
-        raise AccountError(
-            "An account with this e-mail exists already.", field="email", status_code=409
-        ) from exc
+    """A resident's account (``backend.accounts.services.account_signup``, the one sign-up of
+    the web and the app) and its token, together or not at all."""
+    with transaction.atomic():
+        user = accounts.account_signup(email=email, password=password, name=name)
+        token = Token.objects.create(user=user)
     return user, token.key
 
 
@@ -111,6 +88,59 @@ def push_send(*, user_id: int, message: PushMessage) -> int:
     if devices:
         outbox_call("mobile_api.push.push_deliver", devices=devices, message=asdict(message))
     return len(devices)
+
+
+class PushSubscriptionError(Exception):
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def web_push_subscribe(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    service_request: ServiceRequest | None = None,
+) -> Device:
+    """Stores (or refreshes) a browser's Web Push subscription, keyed by its endpoint.
+
+    A signed-in resident's hears about their requests and the ones they follow (and
+    ``service_request`` too, when given). An anonymous one must name a request and is bound
+    to it alone: status messages carry only what the request's public page shows, so this
+    reveals nothing. Registering the endpoint again moves it to the latest caller and
+    request (the endpoint is the browser's secret). The keys are checked by the caller's
+    serializer; the endpoint here: https, on ``WEB_PUSH_ALLOWED_HOSTS`` only."""
+    problem = web_push_endpoint_problem(endpoint)
+    if problem is not None:
+        raise PushSubscriptionError(problem, field="endpoint")
+    if not user.is_authenticated and service_request is None:
+        raise PushSubscriptionError(
+            "Needed without an account: the request whose updates this browser gets.",
+            field="service_request_id",
+        )
+    now = timezone.now()
+    fields = {
+        "user_id": user.pk if user.is_authenticated else None,
+        "platform": Platform.WEB,
+        "p256dh": p256dh,
+        "auth": auth,
+        "service_request": service_request,
+        "last_seen_at": now,
+    }
+    device, _ = Device.objects.update_or_create(
+        push_token=endpoint, defaults=fields, create_defaults={**fields, "created_at": now}
+    )
+    return device
+
+
+def web_push_unsubscribe(*, endpoint: str) -> bool:
+    """Forgets the browser's subscription; True if there was one. Knowing the endpoint is
+    the proof of owning it (only the browser and its push service know it)."""
+    deleted, _ = Device.objects.filter(platform=Platform.WEB, push_token=endpoint).delete()
+    return deleted > 0
 
 
 # --- Following

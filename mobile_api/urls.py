@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/signup", views.SignupView.as_view(), name="signup"),
     path("accounts/login", views.LoginView.as_view(), name="login"),
     path("devices", views.DeviceRegisterView.as_view(), name="devices"),
+    path("push/vapid-public-key", views.VapidPublicKeyView.as_view(), name="push-vapid-public-key"),
+    path("push/subscriptions", views.WebPushSubscriptionView.as_view(), name="push-subscriptions"),
     path("me/requests", views.MyRequestListView.as_view(), name="my-requests"),
     path("requests", views.RequestCreateView.as_view(), name="requests"),
     # Before requests/<public_id>: "nearby" is not a request id.
@@ -38,4 +40,6 @@ urlpatterns = [
     path(
         "crew/workorders/<str:pk>/complete", views.CrewCompleteView.as_view(), name="crew-complete"
     ),
+    path("crew/workorders/<str:pk>/resume", views.CrewResumeView.as_view(), name="crew-resume"),
+    path("crew/workorders/<str:pk>/note", views.CrewNoteView.as_view(), name="crew-note"),
 ]

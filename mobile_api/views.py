@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -34,11 +35,13 @@ from backend.ratelimit import (
     login_failed,
     login_succeeded,
     login_throttle,
+    push_subscription_throttle,
     signup_throttle,
 )
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.selectors import service_request_get_public
 from backend.service_requests.services import service_request_follower_add
+from mobile_api.push import vapid_public_key
 from mobile_api.selectors import (
     service_request_get,
     service_request_get_for_reporter,
@@ -49,10 +52,14 @@ from mobile_api.selectors import (
 from mobile_api.serializers import (
     AccountOut,
     CrewActionIn,
+    CrewCompleteFieldsIn,
     CrewCompleteIn,
     CrewHoldIn,
     CrewListQueryIn,
+    CrewNoteIn,
+    CrewResumeIn,
     CrewStartIn,
+    CrewWorkOrderDetailOut,
     CrewWorkOrderOut,
     DeviceIn,
     DeviceOut,
@@ -70,10 +77,16 @@ from mobile_api.serializers import (
     ServiceOut,
     SignupIn,
     TimelineOut,
+    VapidPublicKeyOut,
+    WebPushSubscriptionIn,
+    WebPushSubscriptionOut,
+    WebPushUnsubscribedOut,
+    WebPushUnsubscribeIn,
 )
 from mobile_api.services import (
     AccountError,
     ActionAnswer,
+    PushSubscriptionError,
     ReplayConflict,
     account_login,
     account_signup,
@@ -81,6 +94,8 @@ from mobile_api.services import (
     client_time,
     device_register,
     service_request_unfollow,
+    web_push_subscribe,
+    web_push_unsubscribe,
 )
 from workorders.api.rows import work_order_rows
 from workorders.api.serializers import WorkOrderErrorOut
@@ -92,12 +107,15 @@ from workorders.selectors import (
     close_event_latest,
     staff_access_get,
     work_order_list_for_user,
+    work_orders_visible,
 )
 from workorders.services import (
     KEY_MAX,
     WorkOrderError,
     work_order_complete,
     work_order_hold,
+    work_order_note_add,
+    work_order_resume,
     work_order_start,
 )
 
@@ -368,6 +386,104 @@ class DeviceRegisterView(SignedInView):
         return Response(DeviceOut(device).data, status=status.HTTP_201_CREATED)
 
 
+# --- Web Push (browsers; anonymous reporters too, bound to their request)
+
+
+def _push_throttle(request: Request) -> None:
+    user_id = request.user.pk if request.user.is_authenticated else None
+    push_subscription_throttle(request, client_key=f"user:{user_id}" if user_id else "")
+
+
+class VapidPublicKeyView(MobileView):
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="mobile_push_vapid_public_key",
+        summary="The site's VAPID public key, for pushManager.subscribe (applicationServerKey)",
+        responses={200: VapidPublicKeyOut, 503: OpenApiResponse(ERROR_SCHEMA)},
+    )
+    def get(self, request: Request) -> Response:
+        public_key = vapid_public_key()
+        if not public_key:
+            return error_response(
+                {"public_key": ["Web Push is not configured on this site."]},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="Web Push is not configured on this site "
+                "(WEB_PUSH_VAPID_PRIVATE_KEY is not set).",
+            )
+        return Response(VapidPublicKeyOut({"public_key": public_key}).data)
+
+
+class WebPushSubscriptionView(MobileView):
+    """Signed in (token or session; the session needs its CSRF token): the account's
+    requests and follows. Anonymous: one request, named by ``service_request_id``."""
+
+    @extend_schema(
+        operation_id="mobile_push_subscribe",
+        summary="Subscribe this browser to status messages by Web Push (again: refreshes it)",
+        description="The body is the browser's PushSubscription JSON, plus `service_request_id` "
+        "(required without an account). The endpoint must be an https URL of a known push "
+        "service (WEB_PUSH_ALLOWED_HOSTS).",
+        request=WebPushSubscriptionIn,
+        responses={
+            201: WebPushSubscriptionOut,
+            400: OpenApiResponse(ERROR_SCHEMA),
+            401: OpenApiResponse(ERROR_SCHEMA),
+            403: OpenApiResponse(ERROR_SCHEMA),
+            429: OpenApiResponse(ERROR_SCHEMA),
+            503: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        _push_throttle(request)
+        data_in = WebPushSubscriptionIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        if not vapid_public_key():
+            return error_response(
+                {"endpoint": ["Web Push is not configured on this site."]},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        service_request = None
+        if data["service_request_id"]:
+            service_request = service_request_get(public_id=data["service_request_id"])
+            if service_request is None:
+                return error_response(
+                    {"service_request_id": [f"No request {data['service_request_id']}."]},
+                    status_code=status.HTTP_400_BAD_REQUEST,
+                )
+        try:
+            device = web_push_subscribe(
+                user=request.user,
+                endpoint=data["endpoint"],
+                p256dh=data["keys"]["p256dh"],
+                auth=data["keys"]["auth"],
+                service_request=service_request,
+            )
+        except PushSubscriptionError as exc:
+            return error_response({exc.field: [exc.message]}, status_code=400)
+        return Response(WebPushSubscriptionOut(device).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="mobile_push_unsubscribe",
+        summary="Stop Web Push to this browser (its endpoint in the body)",
+        request=WebPushUnsubscribeIn,
+        responses={
+            200: WebPushUnsubscribedOut,
+            400: OpenApiResponse(ERROR_SCHEMA),
+            401: OpenApiResponse(ERROR_SCHEMA),
+            403: OpenApiResponse(ERROR_SCHEMA),
+            429: OpenApiResponse(ERROR_SCHEMA),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        _push_throttle(request)
+        data_in = WebPushUnsubscribeIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        deleted = web_push_unsubscribe(endpoint=data_in.validated_data["endpoint"])
+        return Response(WebPushUnsubscribedOut({"deleted": deleted}).data)
+
+
 # --- Residents
 
 
@@ -559,9 +675,28 @@ def _crew_order(request: Request, pk: str) -> tuple[StaffAccess, WorkOrder | Non
     return access, _crew_orders(access).filter(pk=int(pk)).first()
 
 
+def _crew_not_found(access: StaffAccess, pk: str) -> Response:
+    """404 for an order the user does not work on. One of their own department's orders
+    (which they may see in the staff API anyway) that went to another team says so, for a
+    phone that acted on it offline before it was reassigned; any other id does not exist."""
+    valid = pk.isascii() and pk.isdigit() and int(pk) <= PK_MAX
+    if valid and work_orders_visible(access=access).filter(pk=int(pk)).exists():
+        message = _("Work order %(id)s is with another team now: it is not in your queue.") % {
+            "id": pk
+        }
+        return error_response(
+            {"team": [message]}, status_code=status.HTTP_404_NOT_FOUND, detail=message
+        )
+    return _not_found(pk, field="id", what="work order")
+
+
+def _crew_detail(request: Request, work_order: WorkOrder) -> dict[str, Any]:
+    context = {"request": request, "language": _language(request)}
+    return dict(CrewWorkOrderDetailOut(work_order, context=context).data)
+
+
 def _crew_body(request: Request, access: StaffAccess, pk: str) -> dict[str, Any]:
-    fresh = _crew_orders(access).get(pk=int(pk))
-    return dict(CrewWorkOrderOut(fresh, context={"request": request}).data)
+    return _crew_detail(request, _crew_orders(access).get(pk=int(pk)))
 
 
 class CrewWorkOrderListView(SignedInView):
@@ -593,22 +728,27 @@ class CrewWorkOrderListView(SignedInView):
 class CrewWorkOrderDetailView(SignedInView):
     @extend_schema(
         operation_id="mobile_crew_workorders_retrieve",
-        summary="One of my team's work orders, with the request's photos and location",
+        summary="One of my team's work orders, with the request's photos, location and "
+        "answers, and the actions its status allows",
         parameters=[WORK_ORDER_ID],
-        responses={200: CrewWorkOrderOut, **AUTH_ERRORS},
+        responses={200: CrewWorkOrderDetailOut, **AUTH_ERRORS},
     )
     def get(self, request: Request, pk: str) -> Response:
-        _, work_order = _crew_order(request, pk)
+        access, work_order = _crew_order(request, pk)
         if work_order is None:
-            return _not_found(pk, field="id", what="work order")
-        return Response(CrewWorkOrderOut(work_order, context={"request": request}).data)
+            return _crew_not_found(access, pk)
+        return Response(_crew_detail(request, work_order))
 
 
 class CrewActionView(SignedInView):
-    """Start, hold, complete: each with an idempotency key and the phone's time."""
+    """Start, hold, resume, complete, note: each with an idempotency key and the phone's
+    time."""
 
     action = ""
     input_class: type[CrewActionIn] = CrewActionIn
+    # Fields added after the action was first released: left out of the replay fingerprint
+    # while empty, so a retry of an action sent before they existed still finds its answer.
+    added_fields: tuple[str, ...] = ()
 
     def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -623,12 +763,16 @@ class CrewActionView(SignedInView):
         return dict(data_in.validated_data)
 
     def fingerprint(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        return {key: str(value) for key, value in data.items()}
+        return {
+            key: str(value)
+            for key, value in data.items()
+            if not (key in self.added_fields and value == "")
+        }
 
     def post(self, request: Request, pk: str) -> Response:
         access, work_order = _crew_order(request, pk)
         if work_order is None:
-            return _not_found(pk, field="id", what="work order")
+            return _crew_not_found(access, pk)
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if not key or len(key) > KEY_MAX:
             return error_response(
@@ -685,7 +829,7 @@ class CrewStartView(CrewActionView):
         summary="Start the work",
         request=CrewStartIn,
         parameters=[WORK_ORDER_ID, ACTION_KEY],
-        responses={200: CrewWorkOrderOut, **CREW_ERRORS},
+        responses={200: CrewWorkOrderDetailOut, **CREW_ERRORS},
     )
     def post(self, request: Request, pk: str) -> Response:
         return super().post(request, pk)
@@ -694,12 +838,14 @@ class CrewStartView(CrewActionView):
 class CrewHoldView(CrewActionView):
     action = "hold"
     input_class = CrewHoldIn
+    added_fields = ("public_note",)
 
     def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
         work_order_hold(
             work_order=work_order,
             reason=data["reason"],
             note=data["note"],
+            public_note=data["public_note"],
             actor=request.user,
             at=client_time(data["client_at"], not_before=work_order.updated_at),
         )
@@ -709,7 +855,59 @@ class CrewHoldView(CrewActionView):
         summary="Put on hold (pauses the SLA clock)",
         request=CrewHoldIn,
         parameters=[WORK_ORDER_ID, ACTION_KEY],
-        responses={200: CrewWorkOrderOut, **CREW_ERRORS},
+        responses={200: CrewWorkOrderDetailOut, **CREW_ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+
+class CrewResumeView(CrewActionView):
+    action = "resume"
+    input_class = CrewResumeIn
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        work_order_resume(
+            work_order=work_order,
+            note=data["note"],
+            public_note=data["public_note"],
+            actor=request.user,
+            at=client_time(data["client_at"], not_before=work_order.updated_at),
+        )
+
+    @extend_schema(
+        operation_id="mobile_crew_workorders_resume",
+        summary="End the hold (the SLA clock runs again from the phone's time)",
+        description="Back to the status before the hold; the due time moves by the time "
+        "paused, counted up to `client_at`.",
+        request=CrewResumeIn,
+        parameters=[WORK_ORDER_ID, ACTION_KEY],
+        responses={200: CrewWorkOrderDetailOut, **CREW_ERRORS},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+
+class CrewNoteView(CrewActionView):
+    action = "note"
+    input_class = CrewNoteIn
+
+    def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        work_order_note_add(
+            work_order=work_order,
+            public_note=data["public_note"],
+            note=data["note"],
+            actor=request.user,
+            at=client_time(data["client_at"], not_before=work_order.updated_at),
+        )
+
+    @extend_schema(
+        operation_id="mobile_crew_workorders_note",
+        summary="Add a note: `public_note` for the resident (track page), `note` internal",
+        description="At least one of the two; an order that is completed or cancelled "
+        "takes no more notes (409).",
+        request=CrewNoteIn,
+        parameters=[WORK_ORDER_ID, ACTION_KEY],
+        responses={200: CrewWorkOrderDetailOut, **CREW_ERRORS},
     )
     def post(self, request: Request, pk: str) -> Response:
         return super().post(request, pk)
@@ -717,7 +915,7 @@ class CrewHoldView(CrewActionView):
 
 class CrewCompleteView(CrewActionView):
     action = "complete"
-    input_class = CrewActionIn
+    input_class = CrewCompleteFieldsIn
 
     def input(self, request: Request) -> dict[str, Any] | Response:
         data = super().input(request)
@@ -728,11 +926,14 @@ class CrewCompleteView(CrewActionView):
         return data
 
     def fingerprint(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        return {
+        fingerprint = {
             "client_at": str(data["client_at"]),
             "note": data["note"],
             "photos": [hashlib.sha256(photo).hexdigest() for photo in data["photos"]],
         }
+        if data["public_note"]:  # added later: absent from older actions' fingerprints
+            fingerprint["public_note"] = data["public_note"]
+        return fingerprint
 
     def act(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
         work_order_complete(
@@ -740,6 +941,7 @@ class CrewCompleteView(CrewActionView):
             actor=request.user,
             proof_photos=data["photos"],
             note=data["note"],
+            public_note=data["public_note"],
             idempotency_key=request.headers.get("Idempotency-Key"),
             at=client_time(data["client_at"], not_before=work_order.updated_at),
         )
@@ -750,9 +952,13 @@ class CrewCompleteView(CrewActionView):
         description="At least one proof photo is needed (sent now or before). A photo taken "
         "before the request, away from its location, or without EXIF position still "
         "completes the order but flags it for a supervisor's review.",
-        request={"multipart/form-data": CrewCompleteIn, "application/json": CrewActionIn},
+        request={"multipart/form-data": CrewCompleteIn, "application/json": CrewCompleteFieldsIn},
         parameters=[WORK_ORDER_ID, ACTION_KEY],
-        responses={200: CrewWorkOrderOut, 413: OpenApiResponse(ERROR_SCHEMA), **CREW_ERRORS},
+        responses={
+            200: CrewWorkOrderDetailOut,
+            413: OpenApiResponse(ERROR_SCHEMA),
+            **CREW_ERRORS,
+        },
     )
     def post(self, request: Request, pk: str) -> Response:
         return super().post(request, pk)

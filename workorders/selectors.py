@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.gis.db.models import Extent
+from django.contrib.gis.geos import Point
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -24,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Now
 
-from backend.catalog.models import Department
+from backend.catalog.models import Department, ServiceType
 from backend.process_cache import ProcessCache
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
 from workorders.models import (
@@ -186,19 +189,55 @@ def departments_supervised(*, access: StaffAccess) -> QuerySet[Department]:
     return queryset.filter(pk__in=access.supervised)
 
 
-def work_order_queue(*, department_id: int) -> QuerySet[WorkOrder]:
-    """A department's open work orders by due time (no due time last): the supervisor's
-    queue. Served by the partial index ``wo_open_queue``; slice it for a page."""
-    late = Q(status__in=CLOCK_RUNNING_STATUSES) & (
+@dataclass(frozen=True)
+class DispatchFilters:
+    """The console's filters, shared by its table, its map and the team workload. No team
+    and ``unassigned``: the orders of no team; ``status``: one of the open statuses."""
+
+    team_id: int | None = None
+    unassigned: bool = False
+    service_type_id: int | None = None
+    status: str | None = None
+
+
+NO_FILTERS = DispatchFilters()
+
+
+def _late() -> Q:
+    """Past due with the SLA clock running (marked by the escalation scan or not yet)."""
+    return Q(status__in=CLOCK_RUNNING_STATUSES) & (
         Q(overdue_at__isnull=False) | Q(due_at__lt=Now())
     )
+
+
+def _is_late() -> Case:
+    return Case(When(_late(), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def work_orders_dispatch(
+    *, department_id: int, filters: DispatchFilters = NO_FILTERS
+) -> QuerySet[WorkOrder]:
+    """A department's open work orders narrowed by the console's filters (unordered)."""
+    queryset = WorkOrder.objects.filter(department_id=department_id, status__in=OPEN_STATUSES)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.unassigned:
+        queryset = queryset.filter(team__isnull=True)
+    elif filters.team_id is not None:
+        queryset = queryset.filter(team_id=filters.team_id)
+    if filters.service_type_id is not None:
+        queryset = queryset.filter(service_request__service_type_id=filters.service_type_id)
+    return queryset
+
+
+def work_order_queue(
+    *, department_id: int, filters: DispatchFilters = NO_FILTERS
+) -> QuerySet[WorkOrder]:
+    """A department's open work orders by due time (no due time last): the supervisor's
+    queue. Served by the partial index ``wo_open_queue``; slice it for a page."""
     return (
-        WorkOrder.objects.filter(department_id=department_id, status__in=OPEN_STATUSES)
-        .annotate(
-            is_late=Case(
-                When(late, then=Value(True)), default=Value(False), output_field=BooleanField()
-            )
-        )
+        work_orders_dispatch(department_id=department_id, filters=filters)
+        .annotate(is_late=_is_late())
         .select_related("service_request__service_type", "team", "assignee")
         .prefetch_related(
             Prefetch(
@@ -209,6 +248,143 @@ def work_order_queue(*, department_id: int) -> QuerySet[WorkOrder]:
         )
         .order_by(F("due_at").asc(nulls_last=True), "id")
     )
+
+
+@dataclass(frozen=True)
+class MapOrder:
+    """One marker of the dispatch map: what the console's table shows of the order."""
+
+    id: int
+    location: Point
+    address: str
+    service_name: str
+    service_name_i18n: dict[str, str]
+    status: str
+    due_at: datetime | None
+    overdue: bool
+    team_id: int | None
+    team_name: str | None
+
+
+def work_order_map_points(
+    *, department_id: int, filters: DispatchFilters = NO_FILTERS, limit: int
+) -> list[MapOrder]:
+    """The filtered open orders that have a map point, soonest due first, at most ``limit``
+    (one query). Nothing of the resident beyond the console's table: service, address."""
+    rows = (
+        work_orders_dispatch(department_id=department_id, filters=filters)
+        .filter(service_request__location__isnull=False)
+        .annotate(is_late=_is_late())
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+        .values_list(
+            "pk",
+            "service_request__location",
+            "service_request__address",
+            "service_request__service_type__name",
+            "service_request__service_type__name_i18n",
+            "status",
+            "due_at",
+            "is_late",
+            "team_id",
+            "team__name",
+        )[:limit]
+    )
+    return [
+        MapOrder(pk, location, address, name, name_i18n, status, due_at, late, team_id, team)
+        for pk, location, address, name, name_i18n, status, due_at, late, team_id, team in rows
+        if location is not None
+    ]
+
+
+def work_orders_open_extent(*, department_id: int) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the department's open orders with a map point."""
+    extent = WorkOrder.objects.filter(
+        department_id=department_id,
+        status__in=OPEN_STATUSES,
+        service_request__location__isnull=False,
+    ).aggregate(extent=Extent("service_request__location"))["extent"]
+    return tuple(extent) if extent else None
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    """One team's share of the filtered open orders; ``team_id`` None: no team's."""
+
+    team_id: int | None
+    name: str
+    open: int
+    in_progress: int
+    on_hold: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    teams: list[TeamLoad]
+    unassigned: TeamLoad
+
+
+def team_workload(*, department_id: int, filters: DispatchFilters = NO_FILTERS) -> Workload:
+    """Per active team of the department (only the chosen one when the filters name a
+    team, none when they ask for unassigned orders) and for the orders of no team: the
+    filtered open orders, those in progress, on hold and overdue. One query: the filtered
+    orders (the same queryset as the console's table) joined to the teams plus a row for
+    "no team"."""
+    orders = (
+        work_orders_dispatch(department_id=department_id, filters=filters)
+        .order_by()
+        .annotate(is_late=_is_late())
+        .values("team_id", "status", "is_late")
+    )
+    orders_sql, orders_params = orders.query.get_compiler(using=orders.db).as_sql()
+    team_where = ["t.department_id = %s", "t.active"]
+    team_params: list[object] = [department_id]
+    if filters.unassigned:
+        team_where.append("FALSE")
+    elif filters.team_id is not None:
+        team_where.append("t.id = %s")
+        team_params.append(filters.team_id)
+    sql = f"""
+        SELECT k.id, k.name,
+               count(o.status),
+               count(*) FILTER (WHERE o.status = %s),
+               count(*) FILTER (WHERE o.status = %s),
+               count(*) FILTER (WHERE o.is_late)
+        FROM (
+            SELECT t.id, t.name FROM {Team._meta.db_table} t WHERE {" AND ".join(team_where)}
+            UNION ALL
+            SELECT NULL, NULL
+        ) AS k
+        LEFT JOIN ({orders_sql}) AS o ON coalesce(o.team_id, 0) = coalesce(k.id, 0)
+        GROUP BY k.id, k.name
+        ORDER BY k.id IS NULL, k.name, k.id
+    """  # noqa: S608 - table names from the models, values as parameters
+    params = [
+        WorkOrderStatus.IN_PROGRESS,
+        WorkOrderStatus.ON_HOLD,
+        *team_params,
+        *orders_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [
+            TeamLoad(team_id, name or "", open_, in_progress, on_hold, overdue)
+            for team_id, name, open_, in_progress, on_hold, overdue in cursor.fetchall()
+        ]
+    loads = [row for row in rows if row.team_id is not None]
+    unassigned = next(row for row in rows if row.team_id is None)
+    return Workload(teams=loads, unassigned=unassigned)
+
+
+def service_types_dispatch(*, department_id: int) -> QuerySet[ServiceType]:
+    """The services the console's filter offers: the department's own, and any other that
+    its open orders are for (routing rules can send another department's service here)."""
+    routed_here = ServiceRequest.objects.filter(
+        work_orders__department_id=department_id, work_orders__status__in=OPEN_STATUSES
+    ).values("service_type_id")
+    return ServiceType.objects.filter(
+        Q(department_id=department_id, active=True) | Q(pk__in=routed_here)
+    ).order_by("name", "id")
 
 
 def work_order_review_queue(*, department_id: int) -> QuerySet[WorkOrder]:

@@ -169,6 +169,17 @@ RESUME_TARGETS = TRANSITIONS["hold"].sources
 PROOF_STATUSES = frozenset(
     {WorkOrderStatus.ASSIGNED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD}
 )
+# Where a crew may still add a note (public or internal).
+NOTE_STATUSES = frozenset(OPEN_STATUSES)
+# The crew's actions, in the order a phone offers them.
+CREW_ACTIONS = ("start", "hold", "resume", "complete")
+
+
+def work_order_actions(*, status: str) -> list[str]:
+    """The crew's actions the transition table allows from ``status`` (and ``note`` while
+    the order is open): what a phone offers, so that no client keeps a copy of the table."""
+    actions = [action for action in CREW_ACTIONS if status in TRANSITIONS[action].sources]
+    return [*actions, "note"] if status in NOTE_STATUSES else actions
 
 
 def _actor(user: User) -> UserModel | None:
@@ -258,6 +269,27 @@ def _follow(
             at=at,
         )
     raise ValueError(f"no request action {action!r} follows a work order")
+
+
+def _public_note_add(
+    service_request: ServiceRequest,
+    *,
+    actor: User,
+    public_note: str,
+    internal_note: str = "",
+    at: datetime,
+) -> None:
+    """A note on the request's history (the resident sees ``public_note`` on the track page
+    and in the timeline, never ``internal_note``); nothing when both are empty."""
+    if public_note or internal_note:
+        service_request_event_create(
+            service_request=service_request,
+            kind=EventKind.NOTE,
+            actor=actor,
+            public_note=public_note,
+            internal_note=internal_note,
+            at=at,
+        )
 
 
 def _expected_at_sync(service_request: ServiceRequest, due_at: datetime | None) -> None:
@@ -491,14 +523,17 @@ def work_order_hold(
     note: str = "",
     actor: User = None,
     at: datetime | None = None,
+    public_note: str = "",
 ) -> WorkOrder:
-    """Puts the order on hold (waiting for parts, weather...): its SLA clock stops."""
+    """Puts the order on hold (waiting for parts, weather...): its SLA clock stops.
+    ``public_note`` (optional) tells the resident why."""
     if reason not in HoldReason.values:
         choices = ", ".join(HoldReason.values)
         raise InvalidInput(f"Unknown hold reason {reason!r}; one of {choices}.", field="reason")
     note = _note(note, required=reason == HoldReason.OTHER)
+    public_note = _note(public_note, field="public_note")
     with transaction.atomic():
-        _, locked = _lock(work_order)
+        service_request, locked = _lock(work_order)
         _check("hold", locked)
         now = at or timezone.now()
         from_status = locked.status
@@ -518,16 +553,23 @@ def work_order_hold(
             note=note,
             data={"reason": reason},
         )
+        _public_note_add(service_request, actor=actor, public_note=public_note, at=now)
     return locked
 
 
 def work_order_resume(
-    *, work_order: WorkOrder, actor: User = None, note: str = "", at: datetime | None = None
+    *,
+    work_order: WorkOrder,
+    actor: User = None,
+    note: str = "",
+    at: datetime | None = None,
+    public_note: str = "",
 ) -> WorkOrder:
     """Ends the hold: back to the status before it, with the due times (and the resident's
     expected date) moved by the time paused, in business or calendar hours as the order's
-    turnaround counts."""
+    turnaround counts. ``public_note`` (optional) tells the resident."""
     note = _note(note)
+    public_note = _note(public_note, field="public_note")
     with transaction.atomic():
         service_request, locked = _lock(work_order)
         _check("resume", locked)
@@ -580,6 +622,36 @@ def work_order_resume(
             },
         )
         _expected_at_sync(service_request, locked.due_at)
+        _public_note_add(service_request, actor=actor, public_note=public_note, at=now)
+    return locked
+
+
+def work_order_note_add(
+    *,
+    work_order: WorkOrder,
+    actor: User = None,
+    public_note: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> WorkOrder:
+    """A note from the crew on an open order, written to the request's history: the
+    resident sees ``public_note`` (track page, timeline); ``note`` is internal. At least one
+    is needed. A closed or cancelled order takes no more notes (409)."""
+    public_note = _note(public_note, field="public_note")
+    note = _note(note)
+    if not public_note and not note:
+        raise InvalidInput("Write a note (public_note or note).", field="public_note")
+    with transaction.atomic():
+        service_request, locked = _lock(work_order)
+        if locked.status not in NOTE_STATUSES:
+            raise IllegalTransition(action="add a note to", current_status=locked.status)
+        _public_note_add(
+            service_request,
+            actor=actor,
+            public_note=public_note,
+            internal_note=note,
+            at=at or timezone.now(),
+        )
     return locked
 
 
@@ -721,15 +793,18 @@ def work_order_complete(
     note: str = "",
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    public_note: str = "",
 ) -> CompletionResult:
     """Completes the order; at least one proof photo (sent now or before) is required.
 
     Each proof photo is checked against the request (taken after it was created, within
     ``PROOF_PHOTO_MAX_DISTANCE_M`` of it). When none passes, the order still completes but
     is flagged for a supervisor's review with the reasons. ``on_time`` is decided here and
-    kept. The request closes as resolved with ``note`` as its public closing note. A retry
-    with the same ``idempotency_key`` returns the completed order (``replayed``)."""
+    kept. The request closes as resolved with ``public_note`` (or else ``note``) as its public
+    closing note. A retry with the same ``idempotency_key`` returns the completed order
+    (``replayed``)."""
     note = _note(note)
+    public_note = _note(public_note, field="public_note")
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > KEY_MAX:
         raise InvalidInput(f"At most {KEY_MAX} characters.", field="Idempotency-Key")
@@ -789,7 +864,7 @@ def work_order_complete(
             service_request,
             "close",
             actor=actor,
-            public_note=note or DEFAULT_CLOSING_NOTE,
+            public_note=public_note or note or DEFAULT_CLOSING_NOTE,
             reason=CloseReason.RESOLVED,
             at=now,
         )

@@ -27,7 +27,7 @@ from analytics.scorecard import department_page, scorecard
 from backend.catalog.models import Department, ServiceType
 from workorders.models import Team
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"  # backend/accounts: residents, crews and staff sign in there
 
 
 def _access(request: HttpRequest) -> AnalyticsAccess:

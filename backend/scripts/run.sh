@@ -12,6 +12,15 @@ state=$(bash backend/scripts/services.sh start)
 if [ "$state" = started ]; then
   trap 'bash backend/scripts/services.sh stop' EXIT
 fi
+# Web Push: unless the environment has a VAPID pair, a development one kept in .var/vapid.env
+# (made once; exported to every process below).
+if [ -z "${WEB_PUSH_VAPID_PRIVATE_KEY:-}" ]; then
+  [ -s .var/vapid.env ] || $PY manage.py webpush_keys --file .var/vapid.env
+  set -a
+  # shellcheck disable=SC1091
+  . .var/vapid.env
+  set +a
+fi
 step "migrating the database"
 $PY manage.py migrate --noinput -v 0
 $PY manage.py catalog_load
@@ -27,6 +36,9 @@ PORT=${CITY311_PORT:-8000}
 cat <<MSG
 
   city311 is starting on  http://127.0.0.1:${PORT}/
+    residents (installable) http://127.0.0.1:${PORT}/            (sign in: resident / resident-dev-password)
+    crew app (installable)  http://127.0.0.1:${PORT}/crew/       (crew / crew-dev-password)
+    dispatch map            http://127.0.0.1:${PORT}/staff/workorders/  (supervisor / supervisor-dev-password)
     admin                  http://127.0.0.1:${PORT}/admin/      (admin / admin-dev-password)
     API docs               http://127.0.0.1:${PORT}/api/docs/
     catalog                curl http://127.0.0.1:${PORT}/mobile/v1/services

@@ -16,6 +16,8 @@ if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
   # npm installs axe-core for the browser tests' accessibility checks (tests/web/axe/).
   command -v npm >/dev/null || need+=(nodejs npm)
+  # makemessages (xgettext, msgmerge) for the translation check (tests/web/test_translations.py).
+  command -v msgmerge >/dev/null || need+=(gettext)
 fi
 if [ "${WITH_WRK:-0}" = 1 ]; then
   command -v wrk >/dev/null || need+=(wrk)

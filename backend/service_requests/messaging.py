@@ -5,19 +5,21 @@ it is locked while the message goes out and stamped in the same transaction, so 
 is retried (or run twice) sends nothing it sent before. E-mails go through Django's mail
 backend (the console in development); websocket pushes through the Channels layer to the
 request's group; phone pushes to the reporter's and followers' devices registered in the
-mobile app, through the configured backend (``mobile_api.push``). Websocket pushes carry only
-what the public view of a request shows."""
+mobile app, through the configured backend, and to browsers by Web Push (``mobile_api.push``).
+Websocket and phone pushes carry only what the public view of a request shows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
@@ -38,6 +40,9 @@ from backend.service_requests.notifications import (
     status_message_kind,
     websocket_group,
 )
+
+if TYPE_CHECKING:
+    from mobile_api.push import PushTarget
 
 EMAIL = "email"
 WEBSOCKET = "websocket"
@@ -211,10 +216,12 @@ class StatusNotifyResult:
     phones_sent: int = 0
 
 
-def _phones(*, service_request: ServiceRequest) -> list[tuple[int, str, str]]:
-    """(device id, platform, push token) of the reporter's and the following users' phones
-    registered through the mobile app."""
+def _phones(*, service_request: ServiceRequest) -> list[PushTarget]:
+    """The devices that hear about the request: the reporter's and the following users'
+    phones and browsers registered through the mobile API, and the browsers bound to this
+    request alone (anonymous reporters' Web Push subscriptions)."""
     from mobile_api.models import Device
+    from mobile_api.push import PushTarget
 
     user_ids = set(
         RequestFollower.objects.filter(
@@ -223,13 +230,12 @@ def _phones(*, service_request: ServiceRequest) -> list[tuple[int, str, str]]:
     )
     if service_request.reporter_id is not None:
         user_ids.add(service_request.reporter_id)
-    if not user_ids:
-        return []
-    return list(
-        Device.objects.filter(user_id__in=user_ids)
+    rows = (
+        Device.objects.filter(Q(user_id__in=user_ids) | Q(service_request=service_request))
         .order_by("pk")
-        .values_list("pk", "platform", "push_token")
+        .values_list("pk", "platform", "push_token", "p256dh", "auth")
     )
+    return [PushTarget(*row) for row in rows]
 
 
 def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, Any]) -> bool:
@@ -301,25 +307,23 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
             ),
         )
     pushed = _push_once(service_request=service_request, marker=marker, push=message.push)
-    from mobile_api.push import PushMessage, push_backend_get
+    from mobile_api.push import PushMessage, push_to_device
 
+    # Public words only: anyone may bind a browser to a request (ADR 0017).
     phone_message = PushMessage(
         title=message.subject,
         body=event.public_note or message.subject,
         data={"service_request_id": service_request.public_id, "status": event.to_status},
+        url=reverse("web:track", kwargs={"public_id": service_request.public_id}),
+        tag=f"city311-{service_request.public_id}",
     )
     phones = 0
-    for device_id, platform, push_token in _phones(service_request=service_request):
+    for target in _phones(service_request=service_request):
         phones += _send_once(
             service_request=service_request,
             kind=marker,
             medium=PUSH,
-            recipient=f"device:{device_id}",
-            send=partial(
-                push_backend_get().send,
-                platform=platform,
-                push_token=push_token,
-                message=phone_message,
-            ),
+            recipient=f"device:{target.device_id}",
+            send=partial(push_to_device, target=target, message=phone_message),
         )
     return StatusNotifyResult(emails_sent=sent, pushed=pushed, phones_sent=phones)

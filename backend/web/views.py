@@ -32,6 +32,7 @@ from backend.photos.models import PhotoKind, ProcessingState
 from backend.ratelimit import intake_throttle
 from backend.service_requests.models import Channel, ServiceRequest, Status
 from backend.service_requests.selectors import service_request_get_public
+from backend.web.installable import report_app_context
 from backend.web.selectors import service_requests_open_nearby
 from backend.web.turnaround import expected_date_words, turnaround_sentence
 
@@ -195,6 +196,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "location_errors": location_errors,
         "error_count": sum(len(v) for v in errors.values()),
         **_map_context(),
+        **report_app_context(),
     }
     return render(request, "web/report.html", context, status=400 if errors else 200)
 
@@ -309,6 +311,7 @@ def track_json(request: HttpRequest, public_id: str) -> JsonResponse:
             "status": service_request.status,
             "status_label": str(context["status_label"]),
             "expected_date": context["expected_date"],
+            "turnaround": context["turnaround"],
             "html": html,
         }
     )

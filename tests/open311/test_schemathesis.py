@@ -71,4 +71,5 @@ def test_api_conforms_to_its_schema(case: Any, valid_key: str) -> None:
         and len(repr(case.body)) % 2 == 0
     ):
         case.body["api_key"] = valid_key
-    case.call_and_validate(checks=CHECKS)
+    # schemathesis asks for gzip but, calling the WSGI application directly, does not undo it.
+    case.call_and_validate(checks=CHECKS, headers={"Accept-Encoding": "identity"})

@@ -8,10 +8,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from backend.catalog.models import ServiceType
-from workorders.models import HoldReason, ReviewDecision, Team, TeamMember
+from workorders.models import OPEN_STATUSES, HoldReason, ReviewDecision, Team, TeamMember
+from workorders.selectors import DispatchFilters
 from workorders.services import CANCEL_CLOSE_REASONS
+from workorders.web.labels import STATUS_LABELS
 
 NOTE = forms.CharField(
     required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
@@ -45,6 +48,65 @@ class AssignForm(forms.Form):
         assignee_field.queryset = TeamMember.objects.filter(
             team__department_id=department_id, team__active=True
         ).select_related("user", "team")
+
+
+UNASSIGNED = "none"
+
+
+class DispatchFilterForm(forms.Form):
+    """The console's filters (query parameters): a team of the department or "not
+    assigned", a service, an open status. Empty: all."""
+
+    team = forms.ChoiceField(required=False, label=_("Team"))
+    service = forms.ChoiceField(required=False, label=_("Service"))
+    status = forms.ChoiceField(required=False, label=_("Status"))
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: list[Team],
+        service_types: list[ServiceType],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._service_ids = {service.service_code: service.pk for service in service_types}
+        self._fields("team").choices = [
+            ("", _("All teams")),
+            (UNASSIGNED, _("Not assigned")),
+            *((str(team.pk), team.name) for team in teams),
+        ]
+        self._fields("service").choices = [
+            ("", _("All services")),
+            *((service.service_code, service.localized_name()) for service in service_types),
+        ]
+        self._fields("status").choices = [
+            ("", _("Any open status")),
+            *((status.value, STATUS_LABELS[status]) for status in OPEN_STATUSES),
+        ]
+
+    def _fields(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def filters(self) -> DispatchFilters:
+        """The filters asked for; a field that is not valid filters nothing."""
+        if not self.is_bound:
+            return DispatchFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        team = data.get("team") or ""
+        service = data.get("service") or ""
+        return DispatchFilters(
+            team_id=int(team) if team and team != UNASSIGNED else None,
+            unassigned=team == UNASSIGNED,
+            service_type_id=self._service_ids.get(service),
+            status=data.get("status") or None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.filters() != DispatchFilters()
 
 
 class NoteForm(forms.Form):

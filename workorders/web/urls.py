@@ -9,6 +9,7 @@ app_name = "workorders"
 urlpatterns = [
     path("staff/workorders/", views.console_queue, name="console-queue"),
     path("staff/workorders/review", views.console_review, name="console-review"),
+    path("staff/workorders/map.json", views.console_map_json, name="console-map"),
     path("staff/workorders/<int:pk>", views.console_detail, name="console-detail"),
     path("staff/workorders/<int:pk>/<slug:action>", views.console_action, name="console-action"),
     path("feedback/<str:token>", views.feedback_page, name="feedback"),

@@ -1,7 +1,9 @@
 """Server-rendered pages: the supervisor console and the residents' feedback page.
 
 The console (/staff/workorders/) is for the department's supervisors: the queue of open work
-orders by due time with overdue ones highlighted, each order's page with its actions, and the
+orders by due time with overdue ones highlighted, filtered by team, service and status, with
+the teams' workload beside a map of the same orders (its data from ``console_map_json``; the
+map's popups assign through the JSON API), each order's page with its actions, and the
 proof-photo review queue. Every action is a plain form POSTed to ``console_action``, which
 calls the same services as the API and redirects back with a message: it works without
 JavaScript. The feedback page (/feedback/<token>) is public, reached from the closing e-mail.
@@ -12,36 +14,50 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backend.catalog.models import Department
 from workorders.feedback import feedback_form_get, feedback_submit
-from workorders.models import HoldReason, WorkOrder
+from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
 from workorders.selectors import (
+    DispatchFilters,
+    MapOrder,
     StaffAccess,
     departments_supervised,
     service_request_get_for_staff,
+    service_types_dispatch,
     staff_access_get,
+    team_workload,
     teams_of_department,
     work_order_get_for_user,
     work_order_history,
+    work_order_map_points,
     work_order_queue,
     work_order_review_count,
     work_order_review_queue,
+    work_orders_open_extent,
 )
 from workorders.services import (
+    TRANSITIONS,
     WorkOrderError,
     service_request_change_type,
     service_request_merge,
@@ -58,18 +74,29 @@ from workorders.web.forms import (
     CancelForm,
     ChangeTypeForm,
     CompleteForm,
+    DispatchFilterForm,
     FeedbackForm,
     HoldForm,
     MergeForm,
     NoteForm,
     ReviewForm,
 )
+from workorders.web.labels import STATUS_LABELS, status_label
 
 PAGE_SIZE = 50
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"  # backend/accounts: residents, crews and staff sign in there
 # The queue counts at most this many orders (and pages through them): a backlog of tens of
 # thousands shows as "more than 5,000", not counted on every page view.
 QUEUE_COUNT_CAP = 5000
+# The dispatch map shows at most this many orders (the soonest due); the table lists all.
+MAP_MARKER_CAP = 2000
+# Each status has its own marker shape (dispatch.css), so the map reads without colours.
+MARKER_SHAPES = {
+    WorkOrderStatus.NEW: gettext_lazy("blue circle"),
+    WorkOrderStatus.ASSIGNED: gettext_lazy("green square"),
+    WorkOrderStatus.IN_PROGRESS: gettext_lazy("purple triangle"),
+    WorkOrderStatus.ON_HOLD: gettext_lazy("brown diamond"),
+}
 
 
 class CappedPaginator(Paginator):
@@ -102,14 +129,89 @@ def _department(request: HttpRequest, access: StaffAccess) -> tuple[Department, 
     return chosen, departments
 
 
+@dataclass(frozen=True)
+class Dispatch:
+    """The console's filters for one department, read from the query string."""
+
+    department: Department
+    teams: list[Team]
+    form: DispatchFilterForm
+    filters: DispatchFilters
+
+    @property
+    def query(self) -> str:
+        """The department and the valid filters, as a query string (pages, map data)."""
+        params = {"department": self.department.code}
+        cleaned = getattr(self.form, "cleaned_data", {})
+        params.update({name: value for name, value in cleaned.items() if value})
+        return urlencode(params)
+
+
+def _dispatch(request: HttpRequest, department: Department) -> Dispatch:
+    teams = list(teams_of_department(department_id=department.pk))
+    form = DispatchFilterForm(
+        request.GET,
+        teams=teams,
+        service_types=list(service_types_dispatch(department_id=department.pk)),
+    )
+    return Dispatch(department=department, teams=teams, form=form, filters=form.filters())
+
+
+def _workload_html(request: HttpRequest, dispatch: Dispatch) -> str:
+    return render_to_string(
+        "workorders/console/_workload.html",
+        {
+            "workload": team_workload(
+                department_id=dispatch.department.pk, filters=dispatch.filters
+            ),
+            "department": dispatch.department,
+        },
+        request=request,
+    )
+
+
+def _map_strings() -> dict[str, Any]:
+    """What the map's script shows, translated: it has no words of its own."""
+    return {
+        "service": gettext("Service"),
+        "address": gettext("Address"),
+        "due": gettext("Due"),
+        "status": gettext("Status"),
+        "team": gettext("Team"),
+        "assign_to_team": gettext("Assign to team"),
+        "assign": gettext("Assign"),
+        "least_loaded": gettext("Least-loaded team"),
+        "not_assigned": gettext("Not assigned"),
+        "no_address": gettext("(map point)"),
+        "no_due": gettext("no due time"),
+        "open_order": gettext("Open WO-%(id)s"),
+        "assigning": gettext("Assigning WO-%(id)s…"),
+        "assigned": gettext("WO-%(id)s assigned to %(team)s."),
+        "refused": gettext("WO-%(id)s was not assigned: %(reason)s"),
+        "unreachable": gettext("The server could not be reached; nothing was changed. Try again."),
+        "load_failed": gettext("The map could not load the orders; the table below lists them."),
+        "capped": gettext(
+            "The map shows the %(count)s orders due soonest; the table lists them all."
+        ),
+        "shown": gettext("Orders on the map: %(count)s."),
+        "overdue": gettext("Overdue"),
+        "close": gettext("Close"),
+        "zoom_in": gettext("Zoom in"),
+        "zoom_out": gettext("Zoom out"),
+        "statuses": {code: str(label) for code, label in STATUS_LABELS.items()},
+    }
+
+
 @login_required(login_url=LOGIN_URL)
 @require_GET
 def console_queue(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     department, departments = _department(request, access)
-    page = CappedPaginator(work_order_queue(department_id=department.pk), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    dispatch = _dispatch(request, department)
+    page = CappedPaginator(
+        work_order_queue(department_id=department.pk, filters=dispatch.filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    lat, long = [*settings.WEB_MAP_CENTER, "", ""][:2]
     return render(
         request,
         "workorders/console/queue.html",
@@ -117,11 +219,99 @@ def console_queue(request: HttpRequest) -> HttpResponse:
             "department": department,
             "departments": departments,
             "page": page,
-            "teams": list(teams_of_department(department_id=department.pk)),
+            "teams": dispatch.teams,
+            "filter_form": dispatch.form,
+            "filter_query": dispatch.query,
+            "filtered": dispatch.filters != DispatchFilters(),
+            "workload_html": _workload_html(request, dispatch),
             "review_count": work_order_review_count(department_id=department.pk),
             "hold_reasons": HoldReason.choices,
             "count_cap": QUEUE_COUNT_CAP,
+            "map": {
+                "data_url": f"{reverse('workorders:console-map')}?{dispatch.query}",
+                "tile_url": settings.WEB_MAP_TILE_URL,
+                "attribution": settings.WEB_MAP_ATTRIBUTION,
+                "center_lat": lat,
+                "center_long": long,
+            },
+            "map_strings": _map_strings(),
+            "team_options": [{"id": team.pk, "name": team.name} for team in dispatch.teams],
+            "legend": [
+                (status.value, STATUS_LABELS[status], shape)
+                for status, shape in MARKER_SHAPES.items()
+            ],
         },
+        status=400 if dispatch.form.errors else 200,
+    )
+
+
+def _json_error(status: int, field: str, message: str) -> JsonResponse:
+    return JsonResponse({"detail": message, "errors": {field: [message]}}, status=status)
+
+
+def _map_order(order: MapOrder, *, language: str) -> dict[str, Any]:
+    service = str(order.service_name_i18n.get(language) or order.service_name)
+    label = gettext("WO-%(id)s, %(service)s, %(status)s") % {
+        "id": order.id,
+        "service": service,
+        "status": status_label(order.status),
+    }
+    due = timezone.localtime(order.due_at) if order.due_at is not None else None
+    return {
+        "id": order.id,
+        "lat": order.location.y,
+        "long": order.location.x,
+        "service": service,
+        "address": order.address,
+        "status": order.status,
+        "status_label": status_label(order.status),
+        "overdue": order.overdue,
+        "due": date_format(due, "D j M H:i") if due is not None else "",
+        "due_iso": due.isoformat() if due is not None else None,
+        "team_id": order.team_id,
+        "team": order.team_name or "",
+        "label": f"{label}, {gettext('overdue')}" if order.overdue else label,
+        "url": reverse("workorders:console-detail", args=[order.id]),
+        "assign_url": reverse("workorders_api:assign", args=[order.id]),
+        "assignable": order.status in TRANSITIONS["assign"].sources,
+    }
+
+
+@never_cache
+@require_GET
+def console_map_json(request: HttpRequest) -> JsonResponse:
+    """The map's data: the filtered open orders with a map point (what the table shows of
+    them, nothing more of the resident), and the workload panel to swap in after an
+    assignment. The console's access rules, answered as JSON."""
+    if not request.user.is_authenticated:
+        return _json_error(401, "session", "Sign in first.")
+    try:
+        access = _access(request)
+        department, _departments = _department(request, access)
+    except PermissionDenied as exc:
+        return _json_error(403, "role", str(exc))
+    except Http404 as exc:
+        return _json_error(404, "department", str(exc))
+    dispatch = _dispatch(request, department)
+    if dispatch.form.errors:
+        errors = {name: [str(e) for e in errs] for name, errs in dispatch.form.errors.items()}
+        return JsonResponse(
+            {"detail": "Invalid filters: " + ", ".join(errors), "errors": errors}, status=400
+        )
+    points = work_order_map_points(
+        department_id=department.pk, filters=dispatch.filters, limit=MAP_MARKER_CAP + 1
+    )
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    return JsonResponse(
+        {
+            "department": department.code,
+            "orders": [_map_order(order, language=language) for order in points[:MAP_MARKER_CAP]],
+            "capped": len(points) > MAP_MARKER_CAP,
+            "cap": MAP_MARKER_CAP,
+            # Where to look when no order matches the filters: the department's open orders.
+            "extent": None if points else work_orders_open_extent(department_id=department.pk),
+            "workload_html": _workload_html(request, dispatch),
+        }
     )
 
 

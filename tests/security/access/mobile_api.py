@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -82,6 +85,37 @@ def signed_in(path: Any, method: str = "GET", data: Any = None, ok: int = 200) -
     )
 
 
+def _browser_key() -> str:
+    """A browser's Web Push public key (an uncompressed P-256 point, base64url)."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
+
+
+def subscription(who: str) -> Any:
+    """A browser's push subscription on a vendor's push service; the anonymous one is bound
+    to the world's request (an anonymous reporter's "get updates on this phone")."""
+
+    def body(world: World) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "endpoint": f"https://fcm.googleapis.com/fcm/send/access-{who}",
+            "keys": {"p256dh": _browser_key(), "auth": "c2VjcmV0LWF1dGgtMTZieQ"},
+        }
+        if who == "anonymous":
+            data["service_request_id"] = world.service_request.public_id
+        return data
+
+    return body
+
+
+def vapid_key(world: World, response: Any) -> None:
+    if response.status_code == 200:
+        assert response.json()["public_key"]
+
+
 def _own_password(world: World) -> dict[str, str]:
     world.resident.set_password("rita's passphrase 7")
     world.resident.save(update_fields=["password"])
@@ -133,6 +167,36 @@ ENTRIES: dict[str, Endpoint] = {
     ),
     P + "devices": signed_in(
         f"/{P}devices", "POST", {"platform": "ios", "push_token": "t-1"}, ok=201
+    ),
+    # The site's public VAPID key: anyone's.
+    P + "push/vapid-public-key": Endpoint(
+        Case("anonymous", "GET", f"/{P}push/vapid-public-key", expect(200), check=vapid_key),
+        Case("other_resident", "GET", f"/{P}push/vapid-public-key", expect(200)),
+        Case("resident", "GET", f"/{P}push/vapid-public-key", expect(200)),
+    ),
+    # A browser subscribes for its account's requests, or anonymously for one request.
+    P + "push/subscriptions": Endpoint(
+        Case(
+            "anonymous",
+            "POST",
+            f"/{P}push/subscriptions",
+            expect(201),
+            data=subscription("anonymous"),
+        ),
+        Case(
+            "other_resident",
+            "POST",
+            f"/{P}push/subscriptions",
+            expect(201),
+            data=subscription("other"),
+        ),
+        Case(
+            "resident",
+            "POST",
+            f"/{P}push/subscriptions",
+            expect(201),
+            data=subscription("resident"),
+        ),
     ),
     P + "me/requests": Endpoint(
         Case("anonymous", "GET", f"/{P}me/requests", expect(401)),
@@ -208,6 +272,10 @@ ENTRIES: dict[str, Endpoint] = {
         "hold", {"reason": "parts"}, status=WorkOrderStatus.IN_PROGRESS
     ),
     P + "crew/workorders/<str:pk>/complete": crew("complete", status=WorkOrderStatus.IN_PROGRESS),
+    P + "crew/workorders/<str:pk>/resume": crew("resume", status=WorkOrderStatus.ON_HOLD),
+    P + "crew/workorders/<str:pk>/note": crew(
+        "note", {"public_note": "On our way."}, status=WorkOrderStatus.IN_PROGRESS
+    ),
 }
 
 

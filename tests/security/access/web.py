@@ -42,4 +42,8 @@ ENTRIES: dict[str, Endpoint] = {
     "track": page("/track"),
     "track/<str:public_id>": page(track),
     "track/<str:public_id>/live": page(lambda w: track(w) + "/live"),
+    # The installable app (backend/web/installable.py): nobody's data.
+    "manifest.webmanifest": page("/manifest.webmanifest"),
+    "sw.js": page("/sw.js"),
+    "offline": page("/offline"),
 }

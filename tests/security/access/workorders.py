@@ -63,6 +63,10 @@ def console_hidden(world: World, response: Any) -> None:
     assert world.service_request.public_id not in response.content.decode()
 
 
+def on_the_map(world: World, response: Any) -> None:
+    assert order(world).pk in {item["id"] for item in response.json()["orders"]}
+
+
 def cancelled(world: World, response: Any) -> None:
     assert order(world).status == WorkOrderStatus.CANCELLED
 
@@ -144,6 +148,18 @@ ENTRIES: dict[str, Endpoint] = {
     # --- The console
     "staff/workorders/": console("/staff/workorders/", check=console_hidden),
     "staff/workorders/review": console("/staff/workorders/review"),
+    "staff/workorders/map.json": Endpoint(
+        Case("anonymous", "GET", "/staff/workorders/map.json", expect(401), browser=True),
+        Case("other_crew", "GET", "/staff/workorders/map.json", expect(403), browser=True),
+        Case(
+            "supervisor",
+            "GET",
+            "/staff/workorders/map.json",
+            expect(200),
+            browser=True,
+            check=on_the_map,
+        ),
+    ),
     "staff/workorders/<int:pk>": console(lambda w: f"/staff/workorders/{order(w).pk}"),
     "staff/workorders/<int:pk>/<slug:action>": Endpoint(
         Case(
