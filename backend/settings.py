@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "backend.parsers.JSONParser",  # DRF's, with too-deep bodies answered 400
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

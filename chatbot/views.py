@@ -11,13 +11,14 @@ from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api_errors import error_response
+from backend.parsers import JSONParser
 from backend.ratelimit import chat_throttle
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -11,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.catalog.models import ServiceAttribute, ServiceType
+from backend.parsers import json_loads
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.service_requests.models import ServiceRequest
 from mobile_api.models import Device, Platform
@@ -95,7 +95,7 @@ class RequestIn(serializers.Serializer):
     def validate_attributes(self, value: Any) -> dict[str, Any]:
         if isinstance(value, str):  # multipart sends JSON as a string
             try:
-                value = json.loads(value)
+                value = json_loads(value)
             except ValueError as exc:
                 raise serializers.ValidationError("Must be a JSON object.") from exc
         if not isinstance(value, dict):

@@ -175,6 +175,11 @@ def report_app_context() -> dict[str, Any]:
             "photo_max_bytes": settings.PHOTO_MAX_BYTES,
             "photo_max_count": settings.PHOTO_MAX_PER_REQUEST,
             "submit_url": reverse("mobile_api:requests"),
+            # Asked before an online filing: a phone that says "online" on a dead link keeps
+            # the report instead of losing it to the browser's error page.
+            "ping_url": reverse("health"),
+            "ping_timeout_ms": 8000,
+            "retry_ms": 30000,
             # The page fills in the request's id.
             "track_url": reverse("web:track", args=[PUBLIC_ID_SLOT]),
             "track_live_url": reverse("web:track-live", args=[PUBLIC_ID_SLOT]),

@@ -460,3 +460,64 @@ def test_a_report_composed_offline_is_filed_once_back_online(
         finally:
             browser.close()
             connections.close_all()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_report_sent_on_a_dead_link_that_looks_online_is_kept_not_lost(
+    catalog: None, browser_env: None, tmp_path: Path
+) -> None:
+    """The phone says "online" (no `offline` event, ``navigator.onLine`` true) but nothing
+    reaches the server: the report is kept on the phone instead of being lost to the
+    browser's error page (the page asks /healthz before the form's POST; the queue's own try
+    through the app intake fails and the report waits), and is filed once when the server
+    answers again."""
+    photo = tmp_path / "pothole.jpg"
+    photo.write_bytes(jpeg_bytes(size=(640, 480), color=(90, 90, 95)))
+    with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
+        )
+        try:
+            context = browser.new_context(
+                viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US"
+            )
+            context.set_default_timeout(STEP_MS)
+            page = context.new_page()
+            page.goto(f"{base}/report")
+            controlled(page)
+            refused: list[str] = []
+
+            def dead(route: Any) -> None:
+                refused.append(f"{route.request.method} {route.request.url}")
+                route.abort("timedout")
+
+            # Given a link that carries nothing while the phone believes it is online
+            context.route("**/*", dead)
+            compose_pothole(page, photo)
+            page.get_by_role("button", name="Send report").click()
+
+            # Then the report waits on the phone (the server was asked first, and never got it)
+            waiting = page.locator("#outbox .outbox-item.waiting")
+            waiting.wait_for()
+            assert "Saved on this phone" in waiting.inner_text()
+            assert page.evaluate("navigator.onLine") is True
+            assert any(entry.endswith("/healthz") for entry in refused), refused
+            # (the form's own POST never left: the browser's error page would have shown)
+            assert not any(entry.endswith("/report") for entry in refused if "POST" in entry)
+            assert page.url == f"{base}/report"
+            assert not ServiceRequest.objects.exists()
+            assert len(queued(page)) == 1
+
+            # When the server answers again, the next start of the page files it, once
+            context.unroute("**/*")
+            page.reload()
+            page.locator("#outbox .confirmation").wait_for()
+            assert ServiceRequest.objects.count() == 1
+            page.reload()
+            page.wait_for_timeout(1000)
+            assert ServiceRequest.objects.count() == 1
+            assert queued(page) == []
+        finally:
+            browser.close()
+            connections.close_all()

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET
 from backend.catalog.selectors import service_type_list
 from workorders.models import HoldReason, WorkOrderStatus
 from workorders.selectors import staff_access_get
+from workorders.web import labels
 
 SCOPE = "/crew/"
 LOGOUT_URL = "/accounts/logout/"
@@ -58,19 +59,9 @@ APP_STATIC = (
 TEMPLATES = ("crewapp/app.html", "crewapp/sw.js")
 ICON_SIZES = (192, 512)
 
-STATUS_LABELS = {
-    WorkOrderStatus.NEW: gettext_lazy("New"),
-    WorkOrderStatus.ASSIGNED: gettext_lazy("Assigned"),
-    WorkOrderStatus.IN_PROGRESS: gettext_lazy("In progress"),
-    WorkOrderStatus.ON_HOLD: gettext_lazy("On hold"),
-    WorkOrderStatus.COMPLETED: gettext_lazy("Completed"),
-    WorkOrderStatus.CANCELLED: gettext_lazy("Cancelled"),
-}
+# The console's labels; "other" asks the crew to write the note it refers to.
 HOLD_REASON_LABELS: dict[str, Any] = {
-    HoldReason.PARTS: gettext_lazy("Waiting for parts"),
-    HoldReason.WEATHER: gettext_lazy("Weather"),
-    HoldReason.ACCESS: gettext_lazy("No access to the site"),
-    HoldReason.CONTRACTOR: gettext_lazy("Waiting for a contractor or utility"),
+    **labels.HOLD_REASON_LABELS,
     HoldReason.OTHER: gettext_lazy("Other (write a note)"),
 }
 
@@ -140,7 +131,7 @@ def _config(request: HttpRequest) -> dict[str, Any]:
         "leafletImages": static("web/leaflet/images/"),
         "photoMaxBytes": settings.PHOTO_MAX_BYTES,
         "photoMaxCount": settings.PHOTO_MAX_PER_REQUEST,
-        "statuses": {status: str(label) for status, label in STATUS_LABELS.items()},
+        "statuses": {status: str(label) for status, label in labels.STATUS_LABELS.items()},
         "holdReasons": {reason: str(label) for reason, label in _hold_reasons()},
         "services": {
             service.service_code: service.localized_name(language)

@@ -367,25 +367,41 @@
     return running;
   }
 
+  // Does the server answer? (A phone may say "online" on a link that carries nothing.)
+  function reachable() {
+    if (!app.ping_url) return Promise.resolve(true);
+    var timer;
+    var late = new Promise(function (resolve) {
+      timer = setTimeout(function () { resolve(false); }, app.ping_timeout_ms || 8000);
+    });
+    var asked = fetch(app.ping_url, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok; }, function () { return false; });
+    return Promise.race([asked, late]).then(function (ok) { clearTimeout(timer); return ok; });
+  }
+
   var sending = false;
   form.addEventListener("submit", function (event) {
     if (!app || sending) return; // no enhancement, or the form's own submit below
     event.preventDefault();
     clearPhotoError();
     preparedPhotos().then(function (photos) {
-      if (!navigator.onLine) {
-        if (queue && window.indexedDB) return keep(photos);
-        showPhotoError(say("no_storage"));
-        return;
-      }
-      useFiles(photos);
-      sending = true;
-      form.submit();
+      return (navigator.onLine ? reachable() : Promise.resolve(false)).then(function (online) {
+        if (!online) {
+          if (queue && window.indexedDB) return keep(photos);
+          showPhotoError(say("no_storage"));
+          return;
+        }
+        useFiles(photos);
+        sending = true;
+        form.submit();
+      });
     }, function (message) { showPhotoError(String(message)); });
   });
   if (photoInput) photoInput.addEventListener("change", clearPhotoError);
 
   window.addEventListener("online", refresh);
+  // A link that came back without the phone noticing (no `online` event): try again now and then.
+  setInterval(refresh, app && app.retry_ms ? app.retry_ms : 30000);
   window.addEventListener("offline", refresh);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", function (event) {
