@@ -142,7 +142,14 @@ class WeakLink:
         return self
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        async def close() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop)
         self._thread.join(10)
 
     def moved(self) -> int:
@@ -170,11 +177,17 @@ class WeakLink:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(
-            self._pump(client_reader, server_writer, self.up, not_before=opened),
-            self._pump(server_reader, client_writer, self.down, not_before=opened),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                self._pump(client_reader, server_writer, self.up, not_before=opened),
+                self._pump(server_reader, client_writer, self.down, not_before=opened),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:
+            # The relay is stopping: end quietly (asyncio's server callback would log a
+            # cancelled connection task as an error).
+            client_writer.close()
+            server_writer.close()
 
     async def _pump(
         self,

@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.photos.models import ProcessingState
 from backend.service_requests.models import (
@@ -46,7 +47,7 @@ class FeedbackLinkInvalid(WorkOrderError):
     status_code = 404
 
     def __init__(self) -> None:
-        super().__init__("This feedback link is not valid.", field="token")
+        super().__init__(_("This feedback link is not valid."), field="token")
 
 
 class FeedbackLinkExpired(WorkOrderError):
@@ -54,15 +55,19 @@ class FeedbackLinkExpired(WorkOrderError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This feedback link has expired. If the problem is still there, please report it "
-            "again.",
+            _(
+                "This feedback link has expired. If the problem is still there, please report "
+                "it again."
+            ),
             field="token",
         )
 
 
 class FeedbackAlreadyGiven(Conflict):
     def __init__(self) -> None:
-        super().__init__("We already have your answer for this request. Thank you!", field="token")
+        super().__init__(
+            _("We already have your answer for this request. Thank you!"), field="token"
+        )
 
 
 def _signer() -> signing.TimestampSigner:
@@ -125,10 +130,12 @@ def feedback_submit(
 ) -> FeedbackResult:
     """Records the resident's answer; "not fixed" within the window reopens the request."""
     if rating is not None and not 1 <= rating <= 5:
-        raise InvalidInput("A rating is a whole number from 1 to 5.", field="rating")
+        raise InvalidInput(_("A rating is a whole number from 1 to 5."), field="rating")
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        raise InvalidInput(f"At most {COMMENT_MAX} characters.", field="comment")
+        raise InvalidInput(
+            _("At most %(count)s characters.") % {"count": COMMENT_MAX}, field="comment"
+        )
     now = at or timezone.now()
     with transaction.atomic():
         service_request = ServiceRequest.objects.select_for_update().get(
@@ -141,16 +148,16 @@ def feedback_submit(
         if not fixed:
             latest = close_event_latest(service_request_id=service_request.pk)
             if not feedback_can_reopen(close_event=close_event, now=now):
-                because = (
-                    f"It is more than {settings.FEEDBACK_REOPEN_DAYS} days since the request "
-                    "was closed: please report the problem again."
-                )
+                because = _(
+                    "It is more than %(days)s days since the request was closed: please report "
+                    "the problem again."
+                ) % {"days": settings.FEEDBACK_REOPEN_DAYS}
             elif (
                 service_request.status != Status.CLOSED
                 or latest is None
                 or (latest.pk != close_event.pk)
             ):
-                because = "The request has been reopened already."
+                because = _("The request has been reopened already.")
             else:
                 work_order = service_request_reopen_for_work(
                     service_request=service_request,

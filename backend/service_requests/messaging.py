@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from backend.channel_push import group_send
 from backend.photos.models import ProcessingState
@@ -86,19 +88,20 @@ def receipt_send(*, service_request_id: int) -> bool:
             if service_request.expected_at
             else ""
         )
-        body = (
-            f"Thank you for your report. Your request number is {service_request.public_id} "
-            f"({name})."
-        )
+        body = _("Thank you for your report. Your request number is %(id)s (%(service)s).") % {
+            "id": service_request.public_id,
+            "service": name,
+        }
         if expected:
-            body += f" We aim to deal with it by {expected}."
+            body += " " + _("We aim to deal with it by %(date)s.") % {"date": expected}
+        subject = _("city311: we received your request %(id)s") % {"id": service_request.public_id}
     return _send_once(
         service_request=service_request,
         kind="receipt",
         medium=EMAIL,
         recipient="",
         send=lambda: send_mail(
-            subject=f"city311: we received your request {service_request.public_id}",
+            subject=subject,
             message=body,
             from_email=None,
             recipient_list=[service_request.contact_email],
@@ -121,6 +124,16 @@ def status_recipients(*, service_request: ServiceRequest) -> list[str]:
         if email:
             found.setdefault(email.strip().lower(), email.strip())
     return list(found.values())
+
+
+# How a closed request's message names its reason, in the resident's language.
+CLOSE_REASON_WORDS = {
+    CloseReason.RESOLVED: gettext_lazy("resolved"),
+    CloseReason.DUPLICATE: gettext_lazy("duplicate"),
+    CloseReason.NOT_CITY_RESPONSIBILITY: gettext_lazy("not the city's responsibility"),
+    CloseReason.CANNOT_LOCATE: gettext_lazy("cannot locate"),
+    CloseReason.CANCELLED: gettext_lazy("cancelled"),
+}
 
 
 @dataclass(frozen=True)
@@ -159,36 +172,44 @@ def status_message_build(*, event: ServiceRequestEvent, kind: str) -> StatusMess
     feedback_url = ""
     with translation.override(service_request.language or "en"):
         name = service_request.service_type.localized_name()
+        values = {"id": public_id, "service": name}
         if kind == ACKNOWLEDGED:
-            subject = f"city311: {public_id} has been acknowledged"
-            lines = [f"Your request {public_id} ({name}) has been acknowledged."]
+            subject = _("city311: %(id)s has been acknowledged") % values
+            lines = [_("Your request %(id)s (%(service)s) has been acknowledged.") % values]
         elif kind == IN_PROGRESS:
-            subject = f"city311: work on {public_id} has started"
-            lines = [f"A crew is working on your request {public_id} ({name})."]
+            subject = _("city311: work on %(id)s has started") % values
+            lines = [_("A crew is working on your request %(id)s (%(service)s).") % values]
         elif kind == REOPENED:
-            subject = f"city311: {public_id} has been reopened"
-            lines = [f"Your request {public_id} ({name}) has been reopened."]
+            subject = _("city311: %(id)s has been reopened") % values
+            lines = [_("Your request %(id)s (%(service)s) has been reopened.") % values]
         elif kind == CLOSED:
             reason = CloseReason(event.close_reason) if event.close_reason else None
-            subject = f"city311: {public_id} is closed"
-            label = reason.label.lower() if reason is not None else "closed"
-            lines = [f"Your request {public_id} ({name}) is closed: {label}."]
+            subject = _("city311: %(id)s is closed") % values
+            label = str(CLOSE_REASON_WORDS[reason]) if reason is not None else _("closed")
+            lines = [
+                _("Your request %(id)s (%(service)s) is closed: %(reason)s.")
+                % {**values, "reason": label}
+            ]
             photos, feedback_url = _closing_extras(event)
         else:
             raise ValueError(f"unknown status message {kind!r}")
         if event.public_note:
             lines.append(event.public_note)
         if photos:
-            lines.append("A photo of the finished work: " + " ".join(photos))
+            lines.append(_("A photo of the finished work:") + " " + " ".join(photos))
         if feedback_url:
-            seen = "" if photos else "See the photo of the finished work, and tell us: "
-            lines.append(
-                f"{seen}Was it fixed? Tell us, and rate our work, at this link (it is yours "
-                f"only): {feedback_url}"
+            ask = (
+                _("Was it fixed? Tell us, and rate our work, at this link (it is yours only):")
+                if photos
+                else _(
+                    "See the photo of the finished work, and tell us: Was it fixed? Tell us, "
+                    "and rate our work, at this link (it is yours only):"
+                )
             )
+            lines.append(f"{ask} {feedback_url}")
         if service_request.expected_at and kind in (ACKNOWLEDGED, IN_PROGRESS, REOPENED):
             expected = date_format(timezone.localtime(service_request.expected_at), "l j F Y")
-            lines.append(f"We aim to deal with it by {expected}.")
+            lines.append(_("We aim to deal with it by %(date)s.") % {"date": expected})
     push = {
         "type": "request.status",
         "service_request_id": public_id,

@@ -17,7 +17,11 @@ from backend.service_requests.models import CloseReason, ServiceRequestEvent, St
 from backend.service_requests.services import service_request_close
 from tests.openapi import assert_matches_schema
 from tests.workorders.factories import Staff, order_in, request_make
-from workorders.feedback import feedback_token_make, feedback_url_make
+from workorders.feedback import (
+    feedback_close_event_get,
+    feedback_token_make,
+    feedback_url_make,
+)
 from workorders.models import Feedback, WorkOrder, WorkOrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +50,11 @@ def test_the_link_shows_what_was_done(staff: Staff, api: APIClient) -> None:
     assert body["can_reopen"] is True and body["answer"] is None
     assert body["closing_note"] == event.public_note
     assert_matches_schema(body, path="/api/v1/feedback/{token}", method="get", status=200)
-    assert feedback_url_make(close_event=event).endswith(f"/feedback/{token}")
+    # The closing message's link carries a token for the same closing (the signature's
+    # timestamp may differ by a second from ``token``'s, so compare what it opens).
+    url = feedback_url_make(close_event=event)
+    assert "/feedback/" in url
+    assert feedback_close_event_get(token=url.rsplit("/feedback/", 1)[1]).pk == event.pk
 
 
 def test_not_fixed_reopens_the_request_with_a_new_work_order(staff: Staff, api: APIClient) -> None:
@@ -165,3 +173,30 @@ def test_the_page_works_without_javascript(staff: Staff) -> None:
     assert "reopened your request" in answered.content.decode()
     assert browser.get(f"/feedback/{token}").status_code == 200  # shows the answer now
     assert browser.get("/feedback/garbage").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "fixed", "thanks"),
+    [
+        ("es", "¿Se arregló?", "Sí, está arreglado", "nos alegra que esté arreglado"),
+        ("vi", "Sự cố đã được khắc phục chưa?", "Có, đã được sửa", "rất vui vì vấn đề đã được sửa"),
+    ],
+)
+def test_the_page_speaks_the_language_the_resident_reported_in(
+    staff: Staff, language: str, heading: str, fixed: str, thanks: str
+) -> None:
+    order, _, token = _closed(staff)
+    order.service_request.language = language
+    order.service_request.save(update_fields=["language"])
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+
+    page = browser.get(f"/feedback/{token}").content.decode()
+    assert f'<html lang="{language}">' in page
+    assert heading in page and fixed in page
+    assert "Was it fixed?" not in page
+
+    answered = browser.post(f"/feedback/{token}", {"fixed": "yes", "rating": "5"})
+    assert answered.status_code == 201
+    assert thanks in answered.content.decode()
+    # A link that is not valid answers in the visitor's language.
+    assert "We cannot use this link" in browser.get("/feedback/garbage").content.decode()

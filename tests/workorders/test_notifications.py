@@ -268,3 +268,56 @@ def test_without_any_address_only_the_push_goes_out(staff: Staff, mailoutbox: li
     result = status_notify(event_id=_status_event(sr, Status.ACKNOWLEDGED).pk)
 
     assert (result.emails_sent, result.pushed, mailoutbox) == (0, True, [])
+
+
+@pytest.mark.parametrize(
+    ("language", "acknowledged", "started", "closed", "reason", "ask"),
+    [
+        (
+            "es",
+            "city311: {id} ha sido recibida por el departamento",
+            "city311: comenzó el trabajo en {id}",
+            "city311: {id} está cerrada",
+            "Su solicitud {id} (Bache) está cerrada: resuelta.",
+            "¿Quedó arreglado?",
+        ),
+        (
+            "vi",
+            "city311: {id} đã được tiếp nhận",
+            "city311: đã bắt đầu xử lý {id}",
+            "city311: {id} đã đóng",
+            "Yêu cầu {id} (Ổ gà) của bạn đã đóng: đã giải quyết.",
+            "Sự cố đã được khắc phục chưa?",
+        ),
+    ],
+)
+def test_a_resident_hears_in_the_language_they_reported_in(
+    staff: Staff,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+    language: str,
+    acknowledged: str,
+    started: str,
+    closed: str,
+    reason: str,
+    ask: str,
+) -> None:
+    sr = request_make(contact_email=REPORTER, language=language)
+    order = order_of(sr)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_start(work_order=order, actor=staff.crew)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_complete(
+            work_order=order, actor=staff.crew, proof_photos=[good_proof()], note="Listo."
+        )
+
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects == [
+        template.format(id=sr.public_id) for template in (acknowledged, started, closed)
+    ]
+    closing = mailoutbox[-1].body
+    assert reason.format(id=sr.public_id) in closing
+    assert ask in closing and "/feedback/" in closing
+    assert "Your request" not in closing and "Was it fixed" not in closing

@@ -191,10 +191,10 @@ class ChangeTypeForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     fixed = forms.TypedChoiceField(
-        choices=[("yes", "Yes, it is fixed"), ("no", "No, it is not fixed")],
+        choices=[("yes", _("Yes, it is fixed")), ("no", _("No, it is not fixed"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        label="Was it fixed?",
+        label=_("Was it fixed?"),
     )
     rating = forms.TypedChoiceField(
         choices=[(str(n), str(n)) for n in range(1, 6)],
@@ -202,11 +202,11 @@ class FeedbackForm(forms.Form):
         empty_value=None,
         required=False,
         widget=forms.RadioSelect,
-        label="How would you rate our work? (1 poor, 5 excellent)",
+        label=_("How would you rate our work? (1 poor, 5 excellent)"),
     )
     comment = forms.CharField(
         required=False,
         max_length=2000,
-        label="Anything to add?",
+        label=_("Anything to add?"),
         widget=forms.Textarea(attrs={"rows": 4}),
     )

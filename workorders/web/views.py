@@ -36,6 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backend.catalog.models import Department
+from workorders.feedback import FeedbackForm as FeedbackFormData
 from workorders.feedback import feedback_form_get, feedback_submit
 from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
 from workorders.selectors import (
@@ -81,7 +82,7 @@ from workorders.web.forms import (
     NoteForm,
     ReviewForm,
 )
-from workorders.web.labels import STATUS_LABELS, status_label
+from workorders.web.labels import STATUS_LABELS, hold_reason_label, status_label
 
 PAGE_SIZE = 50
 LOGIN_URL = "accounts:login"  # backend/accounts: residents, crews and staff sign in there
@@ -223,9 +224,15 @@ def console_queue(request: HttpRequest) -> HttpResponse:
             "filter_form": dispatch.form,
             "filter_query": dispatch.query,
             "filtered": dispatch.filters != DispatchFilters(),
-            "workload_html": _workload_html(request, dispatch),
+            # The workload comes with the map's data (the script fills the panel): counting a
+            # big department's open orders would double the page's time (bench/workorders.py).
+            # Without the script, a link asks for it here.
+            "workload_html": (
+                _workload_html(request, dispatch) if request.GET.get("workload") == "1" else ""
+            ),
             "review_count": work_order_review_count(department_id=department.pk),
-            "hold_reasons": HoldReason.choices,
+            # Translated once for the page, not once per row.
+            "hold_reasons": [(value, hold_reason_label(value)) for value in HoldReason.values],
             "count_cap": QUEUE_COUNT_CAP,
             "map": {
                 "data_url": f"{reverse('workorders:console-map')}?{dispatch.query}",
@@ -507,6 +514,8 @@ def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The "Was it fixed?" page of a closing message's link, in the language the resident
+    reported in (the message was written in it)."""
     try:
         form_data = feedback_form_get(token=token)
     except WorkOrderError as exc:
@@ -516,6 +525,14 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
             {"message": exc.message},
             status=exc.status_code,
         )
+    language = (form_data.service_request.language or "")[:2]
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _feedback_answer(request, form_data)
+
+
+def _feedback_answer(request: HttpRequest, form_data: FeedbackFormData) -> HttpResponse:
     context: dict[str, Any] = {"info": form_data, "request_": form_data.service_request}
     if form_data.answer is not None:
         return render(
