@@ -78,15 +78,6 @@ ACTIONS = 20
 PASSWORD = "Bench-apps-5ecret"
 CHUNK = 4096
 STEP_MS = 60_000
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 # The crew app's own files (workorders/crewapp/static/crewapp/) and the shared ones it loads.
 OWN_STATIC = ["crewapp/crew.js", "crewapp/outbox.js", "crewapp/crew.css"]
@@ -437,6 +428,8 @@ def main() -> int:
     from django.db import connection
     from playwright.sync_api import sync_playwright
 
+    from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS
+
     print(f"preparing database {args.database}", flush=True)
     bench_database_prepare(url=url, env=env)
     subprocess.run(
@@ -462,7 +455,7 @@ def main() -> int:
             direct = f"http://127.0.0.1:{port}"
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium",
+                    executable_path=CHROMIUM,
                     headless=True,
                     args=CHROMIUM_ARGS,
                 )

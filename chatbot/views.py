@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from backend.api_errors import error_response
 from backend.parsers import JSONParser
+from backend.photos.uploads import PhotoTooLarge, photo_size_check
 from backend.ratelimit import chat_throttle
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import (
@@ -137,15 +138,11 @@ class ChatPhotoView(ChatAPIView):
     )
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("photo") if request.FILES else None
-        if (
-            isinstance(upload, UploadedFile)
-            and upload.size
-            and upload.size > (settings.PHOTO_MAX_BYTES)
-        ):
-            return error_response(
-                {"photo": [f"The photo is over {settings.PHOTO_MAX_BYTES // 10**6} MB."]},
-                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
+        if isinstance(upload, UploadedFile):
+            try:
+                photo_size_check(upload, field="photo")
+            except PhotoTooLarge as exc:
+                return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
         data_in = ChatPhotoIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         public_id = data_in.validated_data["conversation_id"]

@@ -6,11 +6,10 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.gis.geos import Point, Polygon
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 
 from backend.api_errors import error_response
 from backend.catalog.selectors import service_type_get_for_intake, service_type_list
+from backend.i18n import language_current
 from backend.intake.services import (
     IdempotencyConflict,
     IntakeError,
@@ -30,6 +30,7 @@ from backend.intake.services import (
     service_request_submit,
 )
 from backend.photos.models import Photo, PhotoKind
+from backend.photos.uploads import PhotoTooLarge, photos_read
 from backend.ratelimit import (
     intake_throttle,
     login_failed,
@@ -138,10 +139,6 @@ class MobileView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
 
 
-def _language(request: Request) -> str:
-    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-
-
 class ServiceListView(MobileView):
     @extend_schema(
         operation_id="mobile_services_list",
@@ -150,7 +147,7 @@ class ServiceListView(MobileView):
     )
     def get(self, request: Request) -> Response:
         services = service_type_list()
-        data = ServiceOut(services, many=True, context={"language": _language(request)}).data
+        data = ServiceOut(services, many=True, context={"language": language_current()}).data
         return Response(data)
 
 
@@ -216,19 +213,11 @@ class RequestCreateView(MobileView):
         data_in = RequestIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        photos: list[PhotoUpload] = []
         files: list[UploadedFile] = request.FILES.getlist("photos") if request.FILES else []
-        for index, upload in enumerate(files[: settings.PHOTO_MAX_PER_REQUEST + 1]):
-            if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
-                return error_response(
-                    {
-                        "photos": [
-                            f"Photo {index + 1} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."
-                        ]
-                    },
-                    status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                )
-            photos.append(PhotoUpload(data=upload.read(), field="photos"))
+        try:
+            photos = [PhotoUpload(data=data, field="photos") for data in photos_read(files)]
+        except PhotoTooLarge as exc:
+            return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
         contact = data.get("contact") or {}
         try:
             result = service_request_submit(
@@ -239,7 +228,7 @@ class RequestCreateView(MobileView):
                 address=data["address"],
                 description=data["description"],
                 attributes=data["attributes"],
-                language=data.get("language") or _language(request),
+                language=data.get("language") or language_current(),
                 reporter=request.user,
                 contact_name=contact.get("name", ""),
                 contact_email=contact.get("email", ""),
@@ -276,7 +265,7 @@ class RequestDetailView(MobileView):
             )
         return Response(
             RequestPublicOut(
-                service_request, context={"request": request, "language": _language(request)}
+                service_request, context={"request": request, "language": language_current()}
             ).data
         )
 
@@ -520,7 +509,7 @@ class MyRequestListView(SignedInView):
     def get(self, request: Request) -> Response:
         requests = service_requests_of_reporter(user=request.user)[:MY_REQUESTS_MAX]
         return Response(
-            MyRequestOut(requests, many=True, context={"language": _language(request)}).data
+            MyRequestOut(requests, many=True, context={"language": language_current()}).data
         )
 
 
@@ -691,7 +680,7 @@ def _crew_not_found(access: StaffAccess, pk: str) -> Response:
 
 
 def _crew_detail(request: Request, work_order: WorkOrder) -> dict[str, Any]:
-    context = {"request": request, "language": _language(request)}
+    context = {"request": request, "language": language_current()}
     return dict(CrewWorkOrderDetailOut(work_order, context=context).data)
 
 

@@ -54,6 +54,7 @@ from backend.service_requests.services import (
     service_request_reopen,
     service_request_start,
 )
+from backend.users import actor_user
 from workorders.live import work_order_push_enqueue
 from workorders.models import (
     OPEN_STATUSES,
@@ -182,10 +183,6 @@ def work_order_actions(*, status: str) -> list[str]:
     return [*actions, "note"] if status in NOTE_STATUSES else actions
 
 
-def _actor(user: User) -> UserModel | None:
-    return user if isinstance(user, UserModel) else None
-
-
 def _check(action: str, work_order: WorkOrder) -> None:
     if work_order.status not in TRANSITIONS[action].sources:
         raise IllegalTransition(action=action, current_status=work_order.status)
@@ -217,7 +214,7 @@ def _event(
         work_order=work_order,
         kind=kind,
         created_at=at,
-        actor=_actor(actor),
+        actor=actor_user(actor),
         from_status=from_status,
         to_status=to_status,
         note=note,
@@ -709,7 +706,7 @@ def _proof_attach(
     proof = ProofPhoto.objects.create(
         work_order=work_order,
         photo=photo,
-        uploaded_by=_actor(actor),
+        uploaded_by=actor_user(actor),
         created_at=at,
         taken_at=exif.taken_at,
         location=Point(*exif.gps, srid=4326) if exif.gps else None,
@@ -959,7 +956,7 @@ def work_order_review_resolve(
             raise Conflict("This work order is not waiting for a proof review.", field="review")
         now = at or timezone.now()
         locked.reviewed_at = now
-        locked.reviewed_by = _actor(actor)
+        locked.reviewed_by = actor_user(actor)
         locked.review_decision = decision
         locked.updated_at = now
         _save(locked, "reviewed_at", "reviewed_by", "review_decision")

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve, reverse
-from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
@@ -25,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.catalog.selectors import service_type_list
+from backend.i18n import language_current
 from backend.intake.services import IntakeError, PhotoUpload
 from backend.middleware import NUL_MESSAGE
 from backend.open311 import serializers as out
@@ -50,6 +50,7 @@ from backend.open311.services import (
     api_key_authenticate,
     open311_request_submit,
 )
+from backend.photos.uploads import PhotoTooLarge, photo_size_check
 from backend.process_cache import ProcessCache
 from backend.ratelimit import intake_throttle
 
@@ -109,7 +110,7 @@ class Open311View(APIView):
 
     @staticmethod
     def language() -> str:
-        return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+        return language_current()
 
 
 def _answer(data: Any, *, names: tuple[str, str], status: int = 200) -> Response:
@@ -239,11 +240,10 @@ def _photos(request: Request) -> list[PhotoUpload]:
             if len(uploads) >= limit:
                 break
             assert isinstance(upload, UploadedFile)
-            if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
-                raise Open311Error(
-                    {name: [f"The photo is over {settings.PHOTO_MAX_BYTES // 10**6} MB."]},
-                    status=413,
-                )
+            try:
+                photo_size_check(upload, field=name)
+            except PhotoTooLarge as exc:
+                raise Open311Error({name: [exc.message]}, status=exc.status_code) from exc
             uploads.append(PhotoUpload(data=upload.read(), field=name))
     return uploads
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.auth.models import User as UserModel
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from backend.service_requests.models import (
     Status,
 )
 from backend.service_requests.notifications import service_request_status_enqueue
+from backend.users import actor_user
 
 
 class IllegalTransition(Exception):
@@ -50,10 +50,6 @@ TRANSITIONS: dict[str, Transition] = {
 User = AbstractBaseUser | AnonymousUser | None
 
 
-def _actor(user: User) -> UserModel | None:
-    return user if isinstance(user, UserModel) else None
-
-
 def service_request_event_create(
     *,
     service_request: ServiceRequest,
@@ -70,7 +66,7 @@ def service_request_event_create(
     event = ServiceRequestEvent.objects.create(
         service_request=service_request,
         kind=kind,
-        actor=_actor(actor),
+        actor=actor_user(actor),
         channel=channel,
         from_status=from_status,
         to_status=to_status,
@@ -243,7 +239,7 @@ def service_request_follower_add(
     """Someone now gets the request's status messages too. Adding the same person again
     (same e-mail, or same user without e-mail) adds nothing; None when there is nobody."""
     email = (email or "").strip().lower()
-    account = _actor(user)
+    account = actor_user(user)
     if not email and account is None:
         return None
     existing = RequestFollower.objects.filter(service_request=service_request)

@@ -20,9 +20,10 @@ from django.shortcuts import render
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from backend.i18n import language_current
 
 THEME_COLOR = "#0b5cad"
 PUBLIC_ID_SLOT = "PUBLIC_ID"
@@ -98,7 +99,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "name": "city311",
         "short_name": "city311",
         "description": _("Report a problem in the street and follow it until it is fixed."),
-        "lang": (translation.get_language() or settings.LANGUAGE_CODE)[:2],
+        "lang": language_current(),
         "dir": "ltr",
         "start_url": "/",
         "scope": "/",

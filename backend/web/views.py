@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +21,7 @@ from rest_framework.exceptions import Throttled
 
 from backend.catalog.models import ServiceAttribute, ServiceType
 from backend.catalog.selectors import service_type_list
+from backend.i18n import language_current
 from backend.intake.services import (
     IntakeError,
     PhotoUpload,
@@ -72,10 +72,6 @@ class ServiceChoice:
     fields: list[AttributeField]
 
 
-def _language() -> str:
-    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-
-
 def _field_name(service_code: str, code: str) -> str:
     return f"attr-{service_code}-{code}"
 
@@ -91,7 +87,10 @@ def _choices(
                 continue
             name = _field_name(service_type.service_code, attribute.code)
             values = [
-                (str(v["key"]), str(v.get("name_i18n", {}).get(_language()) or v.get("name")))
+                (
+                    str(v["key"]),
+                    str(v.get("name_i18n", {}).get(language_current()) or v.get("name")),
+                )
                 for v in attribute.values
             ]
             mine = service_type.service_code == chosen
@@ -173,7 +172,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 address=data.get("address", ""),
                 description=data.get("description", ""),
                 attributes=_answers(by_code.get(chosen), data),
-                language=_language(),
+                language=language_current(),
                 reporter=request.user,
                 contact_name=data.get("contact_name", ""),
                 contact_email=data.get("contact_email", ""),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -28,6 +27,7 @@ from rest_framework.views import APIView
 
 from backend.api_errors import error_response
 from backend.catalog.models import Department, ServiceType
+from backend.photos.uploads import PhotoTooLarge, photos_read
 from backend.service_requests.models import ServiceRequest
 from workorders.api.rows import work_order_rows
 from workorders.api.serializers import (
@@ -110,15 +110,10 @@ def forbidden(message: str) -> Response:
 def uploaded_photos(request: Request) -> list[bytes] | Response:
     """The multipart ``photos``, read; a 413 before reading one that is too large."""
     files: list[UploadedFile] = request.FILES.getlist("photos") if request.FILES else []
-    photos = []
-    for index, upload in enumerate(files[: settings.PHOTO_MAX_PER_REQUEST + 1]):
-        if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
-            return error_response(
-                {"photos": [f"Photo {index + 1} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."]},
-                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
-        photos.append(upload.read())
-    return photos
+    try:
+        return photos_read(files)
+    except PhotoTooLarge as exc:
+        return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
 
 
 class StaffView(APIView):

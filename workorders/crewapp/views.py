@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from backend.catalog.selectors import service_type_list
+from backend.i18n import language_current
 from workorders.models import HoldReason, WorkOrderStatus
 from workorders.selectors import staff_access_get
 from workorders.web import labels
@@ -114,7 +115,7 @@ def _strings() -> dict[str, str]:
 def _config(request: HttpRequest) -> dict[str, Any]:
     api = reverse("mobile_api:crew-workorders")
     lat, long = [*settings.WEB_MAP_CENTER, "", ""][:2]
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    language = language_current()
     return {
         "user": request.user.pk,
         "api": api,

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from backend.catalog.models import ServiceType
+from backend.photos.uploads import PhotoTooLarge, photo_size_check
 from workorders.models import OPEN_STATUSES, HoldReason, ReviewDecision, Team, TeamMember
 from workorders.selectors import DispatchFilters
 from workorders.services import CANCEL_CLOSE_REASONS
@@ -134,10 +135,10 @@ class MultipleImageField(forms.FileField):
         if len(files) > settings.PHOTO_MAX_PER_REQUEST:
             raise forms.ValidationError(f"At most {settings.PHOTO_MAX_PER_REQUEST} photos.")
         for index, upload in enumerate(files, start=1):
-            if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
-                raise forms.ValidationError(
-                    f"Photo {index} is over {settings.PHOTO_MAX_BYTES // 10**6} MB."
-                )
+            try:
+                photo_size_check(upload, field="photos", number=index)
+            except PhotoTooLarge as exc:
+                raise forms.ValidationError(exc.message) from exc
         return list(files)
 
 

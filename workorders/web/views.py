@@ -36,6 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backend.catalog.models import Department
+from backend.i18n import language_current
 from workorders.feedback import FeedbackForm as FeedbackFormData
 from workorders.feedback import feedback_form_get, feedback_submit
 from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
@@ -308,7 +309,7 @@ def console_map_json(request: HttpRequest) -> JsonResponse:
     points = work_order_map_points(
         department_id=department.pk, filters=dispatch.filters, limit=MAP_MARKER_CAP + 1
     )
-    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    language = language_current()
     return JsonResponse(
         {
             "department": department.code,
