@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from backend.photos.uploads import PhotoTooLarge
+
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
@@ -46,6 +48,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail="The request body is too large.",
         )
+    if isinstance(exc, PhotoTooLarge):
+        return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
     if isinstance(exc, TooManyFieldsSent):
         return error_response({"body": ["Too many fields."]}, status_code=400)
     if isinstance(exc, exceptions.ValidationError):

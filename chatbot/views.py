@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from backend.api_errors import error_response
 from backend.parsers import JSONParser
-from backend.photos.uploads import PhotoTooLarge, photo_size_check
+from backend.photos.uploads import photo_size_check
 from backend.ratelimit import chat_throttle
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import (
@@ -139,10 +139,7 @@ class ChatPhotoView(ChatAPIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("photo") if request.FILES else None
         if isinstance(upload, UploadedFile):
-            try:
-                photo_size_check(upload, field="photo")
-            except PhotoTooLarge as exc:
-                return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+            photo_size_check(upload, field="photo")  # too large: 413 (backend/api_errors.py)
         data_in = ChatPhotoIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         public_id = data_in.validated_data["conversation_id"]

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.gis.geos import Point, Polygon
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from backend.intake.services import (
     service_request_submit,
 )
 from backend.photos.models import Photo, PhotoKind
-from backend.photos.uploads import PhotoTooLarge, photos_read
+from backend.photos.uploads import request_photos
 from backend.ratelimit import (
     intake_throttle,
     login_failed,
@@ -100,7 +99,7 @@ from mobile_api.services import (
 )
 from workorders.api.rows import work_order_rows
 from workorders.api.serializers import WorkOrderErrorOut
-from workorders.api.views import service_error, uploaded_photos
+from workorders.api.views import service_error
 from workorders.feedback import feedback_submit
 from workorders.models import WorkOrder
 from workorders.selectors import (
@@ -213,11 +212,7 @@ class RequestCreateView(MobileView):
         data_in = RequestIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        files: list[UploadedFile] = request.FILES.getlist("photos") if request.FILES else []
-        try:
-            photos = [PhotoUpload(data=data, field="photos") for data in photos_read(files)]
-        except PhotoTooLarge as exc:
-            return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+        photos = [PhotoUpload(data=data, field="photos") for data in request_photos(request)]
         contact = data.get("contact") or {}
         try:
             result = service_request_submit(
@@ -908,10 +903,9 @@ class CrewCompleteView(CrewActionView):
 
     def input(self, request: Request) -> dict[str, Any] | Response:
         data = super().input(request)
-        photos = uploaded_photos(request)
-        if isinstance(data, Response) or isinstance(photos, Response):
-            return photos if isinstance(photos, Response) else data
-        data["photos"] = photos
+        if isinstance(data, Response):
+            return data
+        data["photos"] = request_photos(request)  # a photo too large: 413 (backend/api_errors.py)
         return data
 
     def fingerprint(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:

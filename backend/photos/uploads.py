@@ -6,6 +6,7 @@ answer (413 with the field named)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -37,6 +38,13 @@ def photo_size_check(upload: UploadedFile, *, field: str, number: int | None = N
     """Raises ``PhotoTooLarge`` for a file over the limit, before anything reads it."""
     if upload.size and upload.size > settings.PHOTO_MAX_BYTES:
         raise PhotoTooLarge(field=field, number=number)
+
+
+def request_photos(request: Any, *, field: str = "photos") -> list[bytes]:
+    """The multipart ``field`` of a request (Django's or DRF's), read as ``photos_read``
+    does; ``PhotoTooLarge`` reaches the API's exception handler (413 naming the field)."""
+    files: list[UploadedFile] = request.FILES.getlist(field) if request.FILES else []
+    return photos_read(files, field=field)
 
 
 def photos_read(files: Sequence[UploadedFile], *, field: str = "photos") -> list[bytes]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from backend.photos.uploads import (
     PhotoTooLarge,
@@ -58,3 +59,41 @@ def test_one_more_file_than_the_limit_is_read_so_the_intake_can_say_too_many(
     files = [Watched(f"{n}.jpg", bytes([n])) for n in range(5)]
     assert photos_read(files) == [b"\x00", b"\x01", b"\x02"]
     assert [f.was_read for f in files] == [True, True, True, False, False]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("crew", "/mobile/v1/crew/workorders/{id}/complete"),
+        ("crew", "/api/v1/workorders/{id}/complete"),
+        ("supervisor", "/api/v1/workorders/{id}/proof-photos"),
+    ],
+)
+def test_the_crew_and_staff_apis_answer_413_naming_photos_and_change_nothing(
+    catalog: None, settings: Any, who: str, path: str
+) -> None:
+    from tests.workorders.factories import good_proof, order_in, staff_make, token_client
+    from workorders.models import ProofPhoto, WorkOrderStatus
+
+    staff = staff_make()
+    order = order_in(WorkOrderStatus.IN_PROGRESS, staff=staff)
+    photo = good_proof()
+    settings.PHOTO_MAX_BYTES = len(photo) - 1
+    client = token_client(getattr(staff, who))
+
+    answer = client.post(
+        path.format(id=order.pk),
+        {
+            "photos": [SimpleUploadedFile("proof.jpg", photo, "image/jpeg")],
+            "client_at": timezone.now().isoformat(),
+        },
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="too-big",
+    )
+
+    assert answer.status_code == 413, answer.content
+    assert answer.json()["errors"]["photos"][0].startswith("Photo 1 is over ")
+    order.refresh_from_db()
+    assert order.status == WorkOrderStatus.IN_PROGRESS
+    assert not ProofPhoto.objects.filter(work_order=order).exists()

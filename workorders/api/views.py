@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -27,7 +26,7 @@ from rest_framework.views import APIView
 
 from backend.api_errors import error_response
 from backend.catalog.models import Department, ServiceType
-from backend.photos.uploads import PhotoTooLarge, photos_read
+from backend.photos.uploads import request_photos
 from backend.service_requests.models import ServiceRequest
 from workorders.api.rows import work_order_rows
 from workorders.api.serializers import (
@@ -105,15 +104,6 @@ def forbidden(message: str) -> Response:
     return error_response(
         {"role": [message]}, status_code=status.HTTP_403_FORBIDDEN, detail=message
     )
-
-
-def uploaded_photos(request: Request) -> list[bytes] | Response:
-    """The multipart ``photos``, read; a 413 before reading one that is too large."""
-    files: list[UploadedFile] = request.FILES.getlist("photos") if request.FILES else []
-    try:
-        return photos_read(files)
-    except PhotoTooLarge as exc:
-        return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
 
 
 class StaffView(APIView):
@@ -333,9 +323,7 @@ class WorkOrderProofPhotosView(StaffView):
             return not_found(pk)
         if not access.works_on(work_order):
             return forbidden("Only the assigned team's crew or a supervisor may do this.")
-        photos = uploaded_photos(request)
-        if isinstance(photos, Response):
-            return photos
+        photos = request_photos(request)  # a photo too large: 413 (backend/api_errors.py)
         try:
             proofs = work_order_proof_add(work_order=work_order, photos=photos, actor=request.user)
         except WorkOrderError as exc:
@@ -364,9 +352,7 @@ class WorkOrderCompleteView(StaffView):
             return not_found(pk)
         if not access.works_on(work_order):
             return forbidden("Only the assigned team's crew or a supervisor may do this.")
-        photos = uploaded_photos(request)
-        if isinstance(photos, Response):
-            return photos
+        photos = request_photos(request)
         note = request.data.get("note", "") if hasattr(request.data, "get") else ""
         data_in = CompleteIn(data={"note": note if isinstance(note, str) else ""})
         data_in.is_valid(raise_exception=True)
