@@ -51,7 +51,13 @@ SHELL_STATIC = (
     "chatbot/chat.js",
     "chatbot/chat.css",
 )
-SHELL_TEMPLATES = ("web/base.html", "web/report.html", "web/lookup.html", "web/offline.html")
+SHELL_TEMPLATES = (
+    "web/base.html",
+    "web/_language_form.html",
+    "web/report.html",
+    "web/lookup.html",
+    "web/offline.html",
+)
 # Requests the worker never handles (the network only): other apps, APIs, sockets, media.
 # The crew app (/crew/) has a worker of its own.
 NETWORK_ONLY = (
