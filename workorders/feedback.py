@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.errors import ErrorCode
 from backend.photos.models import ProcessingState
 from backend.service_requests.models import (
     CloseReason,
@@ -44,14 +45,14 @@ COMMENT_MAX = 2000
 
 
 class FeedbackLinkInvalid(WorkOrderError):
-    status_code = 404
+    code = ErrorCode.NOT_FOUND
 
     def __init__(self) -> None:
         super().__init__(_("This feedback link is not valid."), field="token")
 
 
 class FeedbackLinkExpired(WorkOrderError):
-    status_code = 410
+    code = ErrorCode.GONE
 
     def __init__(self) -> None:
         super().__init__(

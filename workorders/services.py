@@ -55,6 +55,13 @@ from backend.service_requests.services import (
     service_request_start,
 )
 from backend.users import actor_user
+
+# Re-exported: callers that still import the errors from here (workorders.errors owns them).
+from workorders.errors import Conflict as Conflict
+from workorders.errors import IllegalTransition as IllegalTransition
+from workorders.errors import InvalidInput as InvalidInput
+from workorders.errors import ProofRequired as ProofRequired
+from workorders.errors import WorkOrderError as WorkOrderError
 from workorders.live import work_order_push_enqueue
 from workorders.models import (
     OPEN_STATUSES,
@@ -87,58 +94,6 @@ CANCEL_CLOSE_REASONS = (
     CloseReason.CANNOT_LOCATE,
     CloseReason.CANCELLED,
 )
-
-
-# --- Errors: each carries the HTTP status and the field it is about.
-
-
-class WorkOrderError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, *, field: str = "body", status_code: int | None = None):
-        self.message = message
-        self.field = field
-        if status_code is not None:
-            self.status_code = status_code
-        super().__init__(message)
-
-    @property
-    def errors(self) -> dict[str, list[str]]:
-        return {self.field: [self.message]}
-
-
-class InvalidInput(WorkOrderError):
-    """Input that cannot be used (400, or 413 for an oversized photo)."""
-
-
-class ProofRequired(WorkOrderError):
-    """Completion without any proof photo (400)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "At least one proof photo of the finished work is required to complete a work order.",
-            field="photos",
-        )
-
-
-class Conflict(WorkOrderError):
-    """The request or work order is not in a state that allows this (409)."""
-
-    status_code = 409
-
-
-class IllegalTransition(Conflict):
-    """The work order is not in a status the transition starts from (409)."""
-
-    def __init__(self, *, action: str, current_status: str, entity: str = "work order"):
-        self.action = action
-        self.current_status = current_status
-        label = (
-            WorkOrderStatus(current_status).label.lower()
-            if entity == "work order"
-            else Status(current_status).label.lower()
-        )
-        super().__init__(f"Cannot {action} a {entity} that is {label}.", field="status")
 
 
 # --- The state machine
