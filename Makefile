@@ -12,7 +12,7 @@ export DJANGO_SETTINGS_MODULE := backend.settings
 help:
 	@echo "make run    install what is missing, start PostgreSQL+PostGIS, Redis, the ASGI server,"
 	@echo "            a Celery worker and Celery beat (Ctrl-C stops all of it)"
-	@echo "make test   the same set-up without demo data, then ruff, mypy and pytest"
+	@echo "make test   the same set-up without demo data, then ruff, mypy, lint-imports and pytest"
 	@echo "make bench  the benchmarks in bench/ (prints their figures)"
 	@echo "make backup / make restore BACKUP=.var/backups/<timestamp>  database and media"
 
@@ -53,6 +53,7 @@ test: system venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy .

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from analytics.measures import day_start
 from backend.catalog.models import ServiceType
+from backend.service_requests.models import Channel, CloseReason, Status
 from workorders.areas import areas_load
 
 # (south, west, north, east): Boston.
@@ -36,7 +37,13 @@ HOUR_WEIGHT = (
     + (0.6, 1.2, 2.0, 2.4, 2.4, 2.2, 2.0, 2.2, 2.2, 2.0, 1.8, 1.5, 1.1, 0.9, 0.7)
     + (0.5, 0.4, 0.3)
 )
-CHANNEL_WEIGHT = (("app", 35), ("web", 25), ("phone", 30), ("open311", 5), ("chat", 5))
+CHANNEL_WEIGHT = (
+    (Channel.APP, 35),
+    (Channel.WEB, 25),
+    (Channel.PHONE, 30),
+    (Channel.OPEN311, 5),
+    (Channel.CHAT, 5),
+)
 PRIORITY_WEIGHT = ((2, 88), (3, 10), (4, 2))
 HOTSPOTS = 12
 HOTSPOT_SHARE = 0.4
@@ -130,6 +137,8 @@ def generated_rows(
     log_response = [math.log(s.response_median_h) for s in shapes]
     log_close = [math.log(s.close_median_h) for s in shapes]
     hour = timedelta(hours=1)
+    submitted, acknowledged, closed_status = Status.SUBMITTED, Status.ACKNOWLEDGED, Status.CLOSED
+    resolved = CloseReason.RESOLVED
     number = 0
     for d, count in enumerate(counts):
         start = day_start(first + timedelta(days=d))
@@ -152,18 +161,18 @@ def generated_rows(
             response_h = rng.lognormvariate(log_response[t], 1.0)
             close_h = max(response_h, rng.lognormvariate(log_close[t], shape.close_sigma))
             closed = requested + close_h * hour
-            status = "submitted"
+            status = submitted
             first_response = None
             closed_at = None
             reason = ""
             if closed <= now:
-                status, closed_at, reason = "closed", closed, "resolved"
+                status, closed_at, reason = closed_status, closed, resolved
                 if response_h < close_h:
                     first_response = requested + response_h * hour
             else:
                 responded = requested + response_h * hour
                 if responded <= now:
-                    status, first_response = "acknowledged", responded
+                    status, first_response = acknowledged, responded
             yield (
                 f"GEN-{seed}-{number:09d}",
                 shape.type_id,

@@ -13,14 +13,13 @@ connections; a crash loses at most the chunks in flight, and running the import 
 what is present.
 
 Historical records are not new reports: channel ``import``, their own timestamps, status, due
-times and photo links, and the events their history implies (``analytics.loading._move_sql``,
+times and photo links, and the events their history implies (``analytics.loading.move_sql``,
 the same statement the synthetic generator's loads use), so every metric reads imported and
 live requests alike. No resident is notified, no work order is made, no push goes out."""
 
 from __future__ import annotations
 
 import csv
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +32,11 @@ from typing import Any
 import psycopg
 from django.db import DatabaseError, DataError, connection, transaction
 
-from analytics.loading import WRITERS, Mapping, move_sql
-from analytics.loading import plan_settings as _plan_settings
+from analytics.loading import WRITERS, Mapping, chunk_cursor, move_sql
 from analytics.measures import day_of
+from analytics.tables import literal
 from backend.catalog.models import ServiceType
+from backend.service_requests.models import Channel, CloseReason, Status
 
 # Smaller than the generator's chunks: ten of them split evenly over two connections, where
 # five left one idle for the last (measured 21,000-22,000 rows/s against 18,000-19,000).
@@ -127,34 +127,48 @@ class _Cells:
         return f"CASE WHEN left({expr}, 1) BETWEEN '0' AND '9' THEN {cast} END"
 
 
-# --- Formats: each a SELECT of analytics.loading.STAGING_COLUMNS plus ``n`` (the file's row),
-# ``problem`` (why a row is skipped, NULL when it is not) and ``source_key`` (its id), over
-# ``{table} r`` and the mapping ``m(source_type, type_id)``.
+# --- Formats: each a SELECT of analytics.loading.STAGING_COLUMNS plus ``n`` (the file's row)
+# and ``source_key`` (its id), over ``{table} r`` and the mapping ``m(source_type, type_id)``;
+# ``_checked`` adds ``problem``. What the requests become is written from the request's enums;
+# the words compared with a file's own cells ('closed', NYC's statuses) are the file's.
 
+# Each format's columns: the id, the submission time and the type (named by ``problem``).
 REQUIRED = {
     "boston": ("case_enquiry_id", "open_dt", "type"),
     "nyc": ("Unique Key", "Created Date", "Complaint Type"),
     "georeport": ("service_request_id", "requested_datetime", "service_name"),
 }
+_SUBMITTED = literal(Status.SUBMITTED)
+_IN_PROGRESS = literal(Status.IN_PROGRESS)
+_CLOSED = literal(Status.CLOSED)
+_RESOLVED = literal(CloseReason.RESOLVED)
+_IMPORT = literal(Channel.IMPORT)
+
+
+def _checked(fmt: str, rows: str) -> str:
+    """The format's rows with ``problem``: why a row is skipped, NULL when it is not."""
+    key, when, kind = REQUIRED[fmt]
+    return f"""
+SELECT x.*,
+  CASE WHEN x.source_key = '' THEN {literal("no " + key)}
+       WHEN x.requested_at IS NULL THEN {literal("no or unreadable " + when)}
+       WHEN x.service_type_id IS NULL THEN {literal("unmapped " + kind + " ")}
+            || quote_literal(x.source_type)
+  END AS problem
+FROM ({rows}) x"""  # noqa: S608 - the format's SQL, made here
 
 
 def _boston(c: _Cells) -> str:
     return f"""
-SELECT x.*,
-  CASE WHEN x.source_key = '' THEN 'no case_enquiry_id'
-       WHEN x.requested_at IS NULL THEN 'no or unreadable open_dt'
-       WHEN x.service_type_id IS NULL THEN 'unmapped type ' || quote_literal(x.source_type)
-  END AS problem
-FROM (
   SELECT v.n, v.source_key, v.source_type, 'BOS-' || v.source_key AS public_id,
     coalesce(m.type_id, %(fallback)s::bigint) AS service_type_id, v.lon, v.lat,
     CASE WHEN (v.lat IS NULL OR v.lon IS NULL) AND v.address = '' THEN 'Boston'
          ELSE left(v.address, 500) END AS address,
     left(v.title, 4000) AS description,
-    CASE WHEN v.closed_at IS NOT NULL THEN 'closed' ELSE 'submitted' END AS status,
-    'import' AS channel, v.requested_at, coalesce(v.closed_at, v.requested_at) AS updated_at,
+    CASE WHEN v.closed_at IS NOT NULL THEN {_CLOSED} ELSE {_SUBMITTED} END AS status,
+    {_IMPORT} AS channel, v.requested_at, coalesce(v.closed_at, v.requested_at) AS updated_at,
     v.expected_at, v.closed_at,
-    CASE WHEN v.closed_at IS NOT NULL THEN 'resolved' ELSE '' END AS close_reason,
+    CASE WHEN v.closed_at IS NOT NULL THEN {_RESOLVED} ELSE '' END AS close_reason,
     2 AS priority, left(v.photo, 1000) AS media_url,
     jsonb_build_object('import', jsonb_build_object(
       'source', 'boston', 'source_type', v.source_type, 'source_channel', v.channel_name,
@@ -175,8 +189,7 @@ FROM (
       {c.text("closedphoto")} AS closed_photo, {c.text("source")} AS channel_name,
       {c.text("department")} AS department, {c.text("ontime")} AS ontime
     FROM {{table}} r OFFSET 0
-  ) v LEFT JOIN m ON m.source_type = v.source_type
-) x"""  # noqa: S608 - identifiers are c1..cN made here; values are parameters
+  ) v LEFT JOIN m ON m.source_type = v.source_type"""  # noqa: S608 - c1..cN made here
 
 
 NYC_IN_PROGRESS = ("in progress", "started", "assigned", "email sent", "pending")
@@ -185,24 +198,17 @@ NYC_IN_PROGRESS = ("in progress", "started", "assigned", "email sent", "pending"
 def _nyc(c: _Cells) -> str:
     in_progress = ", ".join(f"'{status}'" for status in NYC_IN_PROGRESS)
     return f"""
-SELECT x.*,
-  CASE WHEN x.source_key = '' THEN 'no Unique Key'
-       WHEN x.requested_at IS NULL THEN 'no or unreadable Created Date'
-       WHEN x.service_type_id IS NULL THEN 'unmapped Complaint Type '
-            || quote_literal(x.source_type)
-  END AS problem
-FROM (
   SELECT w.*, coalesce(w.closed_at, w.first_response_at, w.requested_at) AS updated_at,
-    CASE WHEN w.status = 'closed' THEN 'resolved' ELSE '' END AS close_reason
+    CASE WHEN w.status = {_CLOSED} THEN {_RESOLVED} ELSE '' END AS close_reason
   FROM (
     SELECT v.n, v.source_key, v.source_type, 'NYC-' || v.source_key AS public_id,
       coalesce(m.type_id, %(fallback)s::bigint) AS service_type_id, v.lon, v.lat,
       left(coalesce(nullif(v.address, ''), nullif(v.city, ''), 'New York'), 500) AS address,
       left(v.descriptor, 4000) AS description,
-      CASE WHEN v.status_text = 'closed' AND v.closed IS NOT NULL THEN 'closed'
-           WHEN v.status_text IN ({in_progress}) THEN 'in_progress'
-           ELSE 'submitted' END AS status,
-      'import' AS channel, v.requested_at, v.expected_at,
+      CASE WHEN v.status_text = 'closed' AND v.closed IS NOT NULL THEN {_CLOSED}
+           WHEN v.status_text IN ({in_progress}) THEN {_IN_PROGRESS}
+           ELSE {_SUBMITTED} END AS status,
+      {_IMPORT} AS channel, v.requested_at, v.expected_at,
       CASE WHEN v.status_text = 'closed' THEN v.closed END AS closed_at,
       2 AS priority, '' AS media_url,
       jsonb_build_object('import', jsonb_build_object(
@@ -227,19 +233,11 @@ FROM (
         {c.text("Open Data Channel Type")} AS channel_name
       FROM {{table}} r OFFSET 0
     ) v LEFT JOIN m ON m.source_type = v.source_type
-  ) w
-) x"""  # noqa: S608 - identifiers are c1..cN made here; values are parameters
+  ) w"""  # noqa: S608 - identifiers are c1..cN made here; values are parameters
 
 
 def _georeport(c: _Cells) -> str:
     return f"""
-SELECT x.*,
-  CASE WHEN x.source_key = '' THEN 'no service_request_id'
-       WHEN x.requested_at IS NULL THEN 'no or unreadable requested_datetime'
-       WHEN x.service_type_id IS NULL THEN 'unmapped service_name '
-            || quote_literal(x.source_type)
-  END AS problem
-FROM (
   SELECT v.n, v.source_key, v.source_type,
     CASE WHEN v.source_key LIKE 'GR-%%' THEN v.source_key ELSE 'GR-' || v.source_key
     END AS public_id,
@@ -247,11 +245,11 @@ FROM (
     CASE WHEN (v.lat IS NULL OR v.lon IS NULL) AND v.address = '' THEN 'unknown'
          ELSE left(v.address, 500) END AS address,
     left(v.description, 4000) AS description,
-    CASE WHEN v.closed_at IS NOT NULL THEN 'closed' ELSE 'submitted' END AS status,
-    'import' AS channel, v.requested_at,
+    CASE WHEN v.closed_at IS NOT NULL THEN {_CLOSED} ELSE {_SUBMITTED} END AS status,
+    {_IMPORT} AS channel, v.requested_at,
     coalesce(v.updated, v.closed_at, v.requested_at) AS updated_at,
     NULL::timestamptz AS expected_at, v.closed_at,
-    CASE WHEN v.closed_at IS NOT NULL THEN 'resolved' ELSE '' END AS close_reason,
+    CASE WHEN v.closed_at IS NOT NULL THEN {_RESOLVED} ELSE '' END AS close_reason,
     2 AS priority, '' AS media_url,
     jsonb_build_object('import', jsonb_build_object(
       'source', 'georeport', 'source_type', v.source_type, 'service_subtype', v.subtype,
@@ -272,8 +270,7 @@ FROM (
     FROM {{table}} r OFFSET 0
   ) v
   LEFT JOIN m ON m.source_type = v.source_type
-  LEFT JOIN named ON named.name = lower(v.source_type)
-) x"""  # noqa: S608 - identifiers are c1..cN made here; values are parameters
+  LEFT JOIN named ON named.name = lower(v.source_type)"""  # noqa: S608 - c1..cN made here
 
 
 FORMATS: dict[str, Callable[[_Cells], str]] = {
@@ -294,7 +291,7 @@ _LOOKUPS = (
 
 def _rows_sql(fmt: str, header: list[str], table: str, *, safe: bool) -> str:
     cells = _Cells(header, safe=safe)
-    rows = FORMATS[fmt](cells)
+    rows = _checked(fmt, FORMATS[fmt](cells))
     return rows.replace("{table}", cells.trimmed(table))
 
 
@@ -365,26 +362,15 @@ def _file_zone(cursor: Any, zone: str) -> Iterator[None]:
 def _move_chunk(sql: dict[bool, str], params: dict[str, Any], zone: str) -> tuple[Any, ...]:
     """Moves rows first..last of the file in one transaction; returns (inserted, events,
     first requested, last requested, first closed, last closed, valid rows)."""
-    own_transaction = not connection.in_atomic_block
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if own_transaction:
-                # A chunk lost to a crash is harmless: the import is run again and skips
-                # what is present. The rest of the database keeps its durable commits.
-                cursor.execute("SET LOCAL synchronous_commit = off")
-            _plan_settings(cursor)
-            with _file_zone(cursor, zone):
-                try:
-                    with transaction.atomic():
-                        cursor.execute(sql[False], params)
-                        return tuple(cursor.fetchone())
-                except DataError:
-                    # A cell of a date's shape that is no date: this chunk cell by cell.
-                    cursor.execute(sql[True], params)
-                    return tuple(cursor.fetchone())
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()
+    with chunk_cursor() as cursor, _file_zone(cursor, zone):
+        try:
+            with transaction.atomic():
+                cursor.execute(sql[False], params)
+                return tuple(cursor.fetchone())
+        except DataError:
+            # A cell of a date's shape that is no date: this chunk cell by cell.
+            cursor.execute(sql[True], params)
+            return tuple(cursor.fetchone())
 
 
 def csv_import(

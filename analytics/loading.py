@@ -35,8 +35,10 @@ from typing import Any
 from django.db import connection, transaction
 
 from analytics.measures import day_of
+from analytics.tables import EVENTS, SR, literal
 from backend.catalog.models import Department, ServiceType
 from backend.catalog.services import catalog_load
+from backend.service_requests.models import Channel, CloseReason, EventKind, Status
 
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 CHUNK_ROWS = 20_000
@@ -79,8 +81,8 @@ class LoadRow:
     lat: float | None = None
     address: str = ""
     description: str = ""
-    status: str = "submitted"
-    channel: str = "import"
+    status: str = Status.SUBMITTED
+    channel: str = Channel.IMPORT
     updated_at: datetime | None = None
     expected_at: datetime | None = None
     closed_at: datetime | None = None
@@ -105,12 +107,12 @@ class LoadRow:
             self.requested_at,
             updated,
             self.expected_at,
-            self.closed_at if self.status == "closed" else None,
-            (self.close_reason or "resolved") if self.status == "closed" else "",
+            self.closed_at if self.status == Status.CLOSED else None,
+            (self.close_reason or CloseReason.RESOLVED) if self.status == Status.CLOSED else "",
             self.priority,
             self.media_url[:1000],
             json.dumps(self.attributes) if self.attributes else "{}",
-            self.first_response_at if self.status != "submitted" else None,
+            self.first_response_at if self.status != Status.SUBMITTED else None,
             self.close_note,
         )
 
@@ -139,6 +141,14 @@ CREATE TEMP TABLE IF NOT EXISTS analytics_staging (
 ) ON COMMIT DELETE ROWS"""
 
 
+_CREATED = literal(EventKind.CREATED)
+_STATUS_CHANGED = literal(EventKind.STATUS_CHANGED)
+_SUBMITTED = literal(Status.SUBMITTED)
+_ACKNOWLEDGED = literal(Status.ACKNOWLEDGED)
+_IN_PROGRESS = literal(Status.IN_PROGRESS)
+_CLOSED = literal(Status.CLOSED)
+
+
 def move_sql(*, staged: str, before: str = "", extra: str = "NULL") -> str:
     """One statement that inserts the rows of the query ``staged`` (STAGING_COLUMNS) as
     requests, skipping public ids already present, and writes their events. ``before``: CTEs
@@ -147,7 +157,7 @@ def move_sql(*, staged: str, before: str = "", extra: str = "NULL") -> str:
     return f"""
 WITH {before}staged AS ({staged}),
 inserted AS (
-    INSERT INTO service_requests_servicerequest (
+    INSERT INTO {SR} (
         public_id, service_type_id, location, address, description, attributes, status, channel,
         language, contact_name, contact_email, contact_phone, requested_at, updated_at,
         expected_at, closed_at, close_reason, priority, idempotency_fingerprint, media_url)
@@ -163,21 +173,21 @@ inserted AS (
 ), rows AS (
     SELECT i.id, s.* FROM inserted i JOIN staged s ON s.public_id = i.public_id
 ), events AS (
-    INSERT INTO service_requests_servicerequestevent (
+    INSERT INTO {EVENTS} (
         service_request_id, kind, created_at, channel, from_status, to_status, close_reason,
         public_note, internal_note)
-    SELECT id, 'created', requested_at, channel, '', 'submitted', '', 'Request received.', ''
+    SELECT id, {_CREATED}, requested_at, channel, '', {_SUBMITTED}, '', 'Request received.', ''
     FROM rows
     UNION ALL
-    SELECT id, 'status_changed', first_response_at, channel, 'submitted',
-           CASE WHEN status = 'acknowledged' THEN 'acknowledged' ELSE 'in_progress' END,
+    SELECT id, {_STATUS_CHANGED}, first_response_at, channel, {_SUBMITTED},
+           CASE WHEN status = {_ACKNOWLEDGED} THEN {_ACKNOWLEDGED} ELSE {_IN_PROGRESS} END,
            '', '', ''
     FROM rows WHERE first_response_at IS NOT NULL
     UNION ALL
-    SELECT id, 'status_changed', closed_at, channel,
-           CASE WHEN first_response_at IS NULL THEN 'submitted' ELSE 'in_progress' END,
-           'closed', close_reason, close_note, ''
-    FROM rows WHERE status = 'closed'
+    SELECT id, {_STATUS_CHANGED}, closed_at, channel,
+           CASE WHEN first_response_at IS NULL THEN {_SUBMITTED} ELSE {_IN_PROGRESS} END,
+           {_CLOSED}, close_reason, close_note, ''
+    FROM rows WHERE status = {_CLOSED}
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM events),
@@ -226,8 +236,10 @@ def _copy_staged(cursor: Any, chunk: list[tuple[Any, ...]]) -> int:
     return int(cursor.fetchone()[0])
 
 
-def _flush(chunk: list[tuple[Any, ...]]) -> int:
-    """Moves one chunk into the tables in its own transaction; returns the rows inserted."""
+@contextmanager
+def chunk_cursor() -> Iterator[Any]:
+    """A cursor in a chunk's own transaction (or a savepoint of the caller's), set for
+    ``move_sql``; a writer thread's connection is closed after it."""
     own_transaction = not connection.in_atomic_block
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -236,10 +248,16 @@ def _flush(chunk: list[tuple[Any, ...]]) -> int:
             if own_transaction:
                 cursor.execute("SET LOCAL synchronous_commit = off")
             plan_settings(cursor)
-            return _copy_staged(cursor, chunk)
+            yield cursor
     finally:
         if threading.current_thread() is not threading.main_thread():
             connection.close()
+
+
+def _flush(chunk: list[tuple[Any, ...]]) -> int:
+    """Moves one chunk into the tables in its own transaction; returns the rows inserted."""
+    with chunk_cursor() as cursor:
+        return _copy_staged(cursor, chunk)
 
 
 def requests_load(
@@ -299,7 +317,7 @@ def requests_load(
     return report
 
 
-BULK_TABLES = ("service_requests_servicerequest", "service_requests_servicerequestevent")
+BULK_TABLES = (SR, EVENTS)
 _SECONDARY_INDEXES = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid)
 FROM pg_index i

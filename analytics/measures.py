@@ -15,10 +15,9 @@ from django.conf import settings
 from django.db import connection
 
 from analytics import histogram
-
-SR = "service_requests_servicerequest"
-EVENTS = "service_requests_servicerequestevent"
-AREAS = "workorders_area"
+from analytics.shapes import MeasureSummary
+from analytics.tables import AREAS, EVENTS, SR, literal
+from backend.service_requests.models import CloseReason, EventKind, Status
 
 MEASURE_FIELDS = (
     "created",
@@ -31,6 +30,8 @@ MEASURE_FIELDS = (
     "close_events",
     "reopen_events",
 )
+# A rollup row's measure columns, in the order ``Measures.add_row`` reads them.
+ROLLUP_COLUMNS = (*MEASURE_FIELDS, "ttc_hist", "ttfr_hist")
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Measures:
         seconds = histogram.percentile(self.ttfr_hist, q)
         return None if seconds is None else seconds / 3600
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> MeasureSummary:
         """The figures the API shows for a group (hours rounded to 0.01)."""
 
         def r(value: float | None, digits: int = 2) -> float | None:
@@ -144,6 +145,33 @@ def _local_day(column: str) -> str:
     return f"({column} AT TIME ZONE %(tz)s)::date"
 
 
+def type_filter(params: dict[str, Any], service_type_ids: Iterable[int] | None) -> str:
+    """The condition keeping the requests ``sr`` of the given service types ("" for every
+    type), its parameter added to ``params``."""
+    if service_type_ids is None:
+        return ""
+    params["types"] = list(service_type_ids)
+    return " AND sr.service_type_id = ANY(%(types)s)"
+
+
+def range_params(
+    *, start: datetime, end: datetime, service_type_ids: Iterable[int] | None, **more: Any
+) -> tuple[dict[str, Any], str]:
+    """A read of [start, end) (``t0``, ``t1``) in the city's time zone (``tz``), with ``more``
+    parameters, and its service-type condition (``type_filter``)."""
+    params: dict[str, Any] = {"t0": start, "t1": end, "tz": settings.TIME_ZONE, **more}
+    return params, type_filter(params, service_type_ids)
+
+
+_CLOSED = literal(Status.CLOSED)
+_STATUS_CHANGED = literal(EventKind.STATUS_CHANGED)
+# The requests whose close counts (a duplicate's close is the original's business).
+CLOSED_WHERE = f"sr.status = {_CLOSED} AND sr.close_reason <> {literal(CloseReason.DUPLICATE)}"
+# A request's events, each with its request.
+EVENTS_FROM = f"{EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id"
+# The first response: the change of status that leaves submitted.
+FIRST_RESPONSE_WHERE = f"e.kind = {_STATUS_CHANGED} AND e.from_status = {literal(Status.SUBMITTED)}"
+
 # Each family: its local-day column, FROM clause, WHERE, optional histogram bucket and
 # aggregates. A family's rows are keyed by (day, service type, dimension[, bucket]).
 _TTC = "extract(epoch FROM sr.closed_at - sr.requested_at)"
@@ -159,8 +187,7 @@ FAMILIES: dict[str, dict[str, str]] = {
     "closed": {
         "day": "sr.closed_at",
         "from": f"{SR} sr",
-        "where": "sr.status = 'closed' AND sr.close_reason <> 'duplicate'"
-        " AND sr.closed_at >= %(t0)s AND sr.closed_at < %(t1)s",
+        "where": f"{CLOSED_WHERE} AND sr.closed_at >= %(t0)s AND sr.closed_at < %(t1)s",
         "bucket": histogram.sql_bucket(_TTC),
         "aggregates": f"count(*), coalesce(sum(round({_TTC})), 0)::bigint,"
         " count(*) FILTER (WHERE sr.expected_at IS NOT NULL),"
@@ -168,26 +195,25 @@ FAMILIES: dict[str, dict[str, str]] = {
     },
     "responded": {
         "day": "e.created_at",
-        "from": f"{EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id",
-        "where": "e.kind = 'status_changed' AND e.from_status = 'submitted'"
-        " AND e.created_at >= %(t0)s AND e.created_at < %(t1)s",
+        "from": EVENTS_FROM,
+        "where": f"{FIRST_RESPONSE_WHERE} AND e.created_at >= %(t0)s AND e.created_at < %(t1)s",
         "bucket": histogram.sql_bucket(_TTFR),
         "aggregates": f"count(*), coalesce(sum(round({_TTFR})), 0)::bigint",
     },
     "events": {
         "day": "e.created_at",
-        "from": f"{EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id",
-        "where": "e.kind = 'status_changed'"
-        " AND (e.to_status = 'closed' OR e.from_status = 'closed')"
+        "from": EVENTS_FROM,
+        "where": f"e.kind = {_STATUS_CHANGED}"
+        f" AND (e.to_status = {_CLOSED} OR e.from_status = {_CLOSED})"
         " AND e.created_at >= %(t0)s AND e.created_at < %(t1)s",
         "bucket": "",
-        "aggregates": "count(*) FILTER (WHERE e.to_status = 'closed'),"
-        " count(*) FILTER (WHERE e.from_status = 'closed')",
+        "aggregates": f"count(*) FILTER (WHERE e.to_status = {_CLOSED}),"
+        f" count(*) FILTER (WHERE e.from_status = {_CLOSED})",
     },
 }
 
 
-def family_sql(family: str, dimensions: tuple[str, ...], type_filter: str = "") -> str:
+def family_sql(family: str, dimensions: tuple[str, ...], types: str = "") -> str:
     """One family's query for one or both dimensions (both: GROUPING SETS, one scan, the
     last column telling which set a row belongs to)."""
     spec = FAMILIES[family]
@@ -207,7 +233,7 @@ def family_sql(family: str, dimensions: tuple[str, ...], type_filter: str = "") 
     join = AREA_JOIN if "area" in dimensions else ""
     return (
         f"SELECT {', '.join(select)} FROM {spec['from']} {join}"
-        f" WHERE {spec['where']}{type_filter} GROUP BY {group}"
+        f" WHERE {spec['where']}{types} GROUP BY {group}"
     )
 
 
@@ -221,21 +247,14 @@ def measures_compute_many(
     """Every measure of [start, end) from the raw tables, for each dimension keyed by (local
     day, service type, channel or area id). ``start`` and ``end`` are local midnights (or
     now). Several dimensions are read in one scan per family."""
-    params: dict[str, Any] = {
-        "t0": start,
-        "t1": end,
-        "tz": settings.TIME_ZONE,
-        "kind": settings.ANALYTICS_AREA_KIND,
-    }
-    type_filter = ""
-    if service_type_ids is not None:
-        params["types"] = list(service_type_ids)
-        type_filter = " AND sr.service_type_id = ANY(%(types)s)"
+    params, types = range_params(
+        start=start, end=end, service_type_ids=service_type_ids, kind=settings.ANALYTICS_AREA_KIND
+    )
     out: dict[str, dict[Key, Measures]] = {d: {} for d in dimensions}
     n = len(dimensions)
     with connection.cursor() as cursor:
         for family in FAMILIES:
-            cursor.execute(family_sql(family, dimensions, type_filter), params)
+            cursor.execute(family_sql(family, dimensions, types), params)
             for row in cursor.fetchall():
                 which = 0 if n == 1 else (1 if row[-1] else 0)
                 dimension = dimensions[which]
@@ -282,23 +301,19 @@ def cells_compute(
     *, start: datetime, end: datetime, service_type_ids: Iterable[int] | None = None
 ) -> dict[tuple[date, int, int, int], int]:
     """Requests submitted in [start, end) per (local day, service type, cell x, cell y)."""
-    params: dict[str, Any] = {
-        "t0": start,
-        "t1": end,
-        "tz": settings.TIME_ZONE,
-        "size": settings.ANALYTICS_CELL_DEGREES,
-    }
-    type_filter = ""
-    if service_type_ids is not None:
-        params["types"] = list(service_type_ids)
-        type_filter = " AND sr.service_type_id = ANY(%(types)s)"
+    params, types = range_params(
+        start=start,
+        end=end,
+        service_type_ids=service_type_ids,
+        size=settings.ANALYTICS_CELL_DEGREES,
+    )
     sql = f"""
         SELECT {_local_day("sr.requested_at")}, sr.service_type_id,
                floor(ST_X(sr.location) / %(size)s)::int, floor(ST_Y(sr.location) / %(size)s)::int,
                count(*)
         FROM {SR} sr
         WHERE sr.requested_at >= %(t0)s AND sr.requested_at < %(t1)s
-          AND sr.location IS NOT NULL {type_filter}
+          AND sr.location IS NOT NULL {types}
         GROUP BY 1, 2, 3, 4"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

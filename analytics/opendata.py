@@ -15,30 +15,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
 
-from analytics.measures import EVENTS, SR
+from analytics.shapes import OpenDataRow, ServiceSLA
+from analytics.tables import DEPARTMENTS, EVENTS, SERVICE_TYPES, SR, literal
+from backend.service_requests.models import EventKind, Status
 
-COLUMNS = (
-    "service_request_id",
-    "requested_datetime",
-    "updated_datetime",
-    "closed_date",
-    "status_description",
-    "status_notes",
-    "source",
-    "service_name",
-    "service_subtype",
-    "description",
-    "agency_responsible",
-    "address",
-    "lat",
-    "long",
-)
+COLUMNS = tuple(OpenDataRow.__annotations__)
 BATCH = 5000
 SENSITIVE_DECIMALS = 3
 
@@ -73,7 +60,7 @@ def requests_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     service_type_id: int | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[OpenDataRow]:
     """The published rows, oldest id first."""
     where = ["sr.id > %(after)s"]
     params: dict[str, Any] = {"after": 0, "batch": BATCH, "decimals": SENSITIVE_DECIMALS}
@@ -95,11 +82,11 @@ def requests_rows(
                CASE WHEN st.sensitive_location THEN round(ST_X(sr.location)::numeric, %(decimals)s)
                     ELSE ST_X(sr.location)::numeric END
         FROM {SR} sr
-        JOIN catalog_servicetype st ON st.id = sr.service_type_id
-        JOIN catalog_department d ON d.id = st.department_id
+        JOIN {SERVICE_TYPES} st ON st.id = sr.service_type_id
+        JOIN {DEPARTMENTS} d ON d.id = st.department_id
         LEFT JOIN LATERAL (
             SELECT e.public_note FROM {EVENTS} e
-            WHERE e.service_request_id = sr.id AND e.kind = 'status_changed'
+            WHERE e.service_request_id = sr.id AND e.kind = {literal(EventKind.STATUS_CHANGED)}
               AND e.public_note <> ''
             ORDER BY e.created_at DESC, e.id DESC LIMIT 1) note ON true
         WHERE {" AND ".join(where)}
@@ -115,7 +102,8 @@ def requests_rows(
                 "requested_datetime": _iso(r[2]),
                 "updated_datetime": _iso(r[3]),
                 "closed_date": _iso(r[4]),
-                "status_description": "closed" if r[5] == "closed" else "open",
+                # GeoReport's two words, not the request's status.
+                "status_description": "closed" if r[5] == Status.CLOSED else "open",
                 "status_notes": scrub(r[6] or ""),
                 "source": r[7],
                 "service_name": r[8],
@@ -131,7 +119,7 @@ def requests_rows(
         params["after"] = batch[-1][0]
 
 
-def csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def csv_stream(rows: Iterable[OpenDataRow]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
@@ -144,7 +132,7 @@ def csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield out.getvalue()
 
 
-def geojson_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def geojson_stream(rows: Iterable[OpenDataRow]) -> Iterator[str]:
     yield '{"type": "FeatureCollection", "features": ['
     first = True
     for row in rows:
@@ -158,13 +146,13 @@ def geojson_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "]}"
 
 
-def services_sla() -> list[dict[str, Any]]:
+def services_sla() -> list[ServiceSLA]:
     """Each active service's published SLA (its turnaround) and department."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT st.service_code, st.name, d.name, st.turnaround_hours,
+            f"""SELECT st.service_code, st.name, d.name, st.turnaround_hours,
                       st.turnaround_business_hours
-               FROM catalog_servicetype st JOIN catalog_department d ON d.id = st.department_id
+               FROM {SERVICE_TYPES} st JOIN {DEPARTMENTS} d ON d.id = st.department_id
                WHERE st.active ORDER BY st.service_code"""
         )
         return [
@@ -179,7 +167,7 @@ def services_sla() -> list[dict[str, Any]]:
         ]
 
 
-def csv_table(rows: list[dict[str, Any]]) -> Iterator[str]:
+def csv_table(rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))

@@ -22,9 +22,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.measures import (
-    EVENTS,
+    EVENTS_FROM,
     MEASURE_FIELDS,
-    SR,
+    ROLLUP_COLUMNS,
     Measures,
     cells_compute,
     day_of,
@@ -39,6 +39,8 @@ from analytics.models import (
     ServiceDailyRollup,
     TypeDailyRollup,
 )
+from analytics.tables import EVENTS, SR, literal
+from backend.service_requests.models import EventKind, Status
 
 LOCK_KEY = 7_000_014
 STATE = "default"
@@ -90,10 +92,6 @@ def _array(histogram: list[int]) -> str:
     return "{" + ",".join(map(str, histogram[:end])) + "}"
 
 
-def _measure_columns() -> list[str]:
-    return [*MEASURE_FIELDS, "ttc_hist", "ttfr_hist"]
-
-
 def _replace_range(first: date, last: date) -> None:
     start, end = day_start(first), day_start(last + timedelta(days=1))
     computed_both = measures_compute_many(start=start, end=end, dimensions=("channel", "area"))
@@ -105,7 +103,7 @@ def _replace_range(first: date, last: date) -> None:
         computed = computed_both[dimension]
         _copy_rows(
             model._meta.db_table,
-            ["day", "service_type_id", dim_column, *_measure_columns()],
+            ["day", "service_type_id", dim_column, *ROLLUP_COLUMNS],
             (
                 (
                     key[0],
@@ -127,7 +125,7 @@ def _replace_range(first: date, last: date) -> None:
     ServiceDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
     _copy_rows(
         ServiceDailyRollup._meta.db_table,
-        ["day", "service_type_id", *_measure_columns()],
+        ["day", "service_type_id", *ROLLUP_COLUMNS],
         (
             (
                 key[0],
@@ -222,6 +220,22 @@ def _data_bounds() -> tuple[date, date] | None:
     return day_of(low), day_of(high)
 
 
+_CLOSED = literal(Status.CLOSED)
+_DIRTY_EVENTS = f"""
+SELECT e.id, e.kind, e.created_at, e.from_status, sr.requested_at, sr.closed_at,
+       CASE WHEN e.from_status = {_CLOSED} THEN (
+           SELECT max(p.created_at) FROM {EVENTS} p
+           WHERE p.service_request_id = e.service_request_id
+             AND p.to_status = {_CLOSED} AND p.id < e.id) END,
+       CASE WHEN e.kind NOT IN ({literal(EventKind.CREATED)}, {literal(EventKind.STATUS_CHANGED)})
+       THEN (
+           SELECT min(f.created_at) FROM {EVENTS} f
+           WHERE f.service_request_id = e.service_request_id
+             AND f.from_status = {literal(Status.SUBMITTED)}) END
+FROM {EVENTS_FROM}
+WHERE e.id > %s OR e.id = ANY(%s) ORDER BY e.id"""
+
+
 def dirty_days_since(
     event_id: int, missing: list[int] | None = None
 ) -> tuple[set[date], int, int, list[int]]:
@@ -235,29 +249,15 @@ def dirty_days_since(
     - anything else (a note, a change of service type or place): every day the request
       counts on, its submission, close and first-response days, and the event's day."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT e.id, e.kind, e.created_at, e.from_status, sr.requested_at, sr.closed_at,
-                   CASE WHEN e.from_status = 'closed' THEN (
-                       SELECT max(p.created_at) FROM {EVENTS} p
-                       WHERE p.service_request_id = e.service_request_id
-                         AND p.to_status = 'closed' AND p.id < e.id) END,
-                   CASE WHEN e.kind NOT IN ('created', 'status_changed') THEN (
-                       SELECT min(f.created_at) FROM {EVENTS} f
-                       WHERE f.service_request_id = e.service_request_id
-                         AND f.from_status = 'submitted') END
-            FROM {EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id
-            WHERE e.id > %s OR e.id = ANY(%s) ORDER BY e.id""",
-            [event_id, missing or []],
-        )
+        cursor.execute(_DIRTY_EVENTS, [event_id, missing or []])
         rows = cursor.fetchall()
     high = max([event_id, *(r[0] for r in rows)])
     still_missing = _missing_ids(high)
     days: set[date] = set()
     for _id, kind, at, _from, requested_at, closed_at, undone_close, first_response in rows:
-        if kind == "created":
+        if kind == EventKind.CREATED:
             days.add(day_of(requested_at))
-        elif kind == "status_changed":
+        elif kind == EventKind.STATUS_CHANGED:
             days.add(day_of(at))
             if undone_close is not None:
                 days.add(day_of(undone_close))

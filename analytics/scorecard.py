@@ -4,16 +4,24 @@ the ratios (docs/metrics.md, "Score")."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from analytics.measures import Measures
 from analytics.models import Indicator, ScoreTarget
 from analytics.selectors import (
+    Source,
     Window,
     backlog_now,
     department_type_ids,
     measures_grouped,
     overdue_list,
+)
+from analytics.shapes import (
+    DepartmentPage,
+    DepartmentScore,
+    IndicatorScore,
+    ScoreCard,
+    ScorecardPage,
+    ServiceTypeFigures,
+    TrendDay,
 )
 from backend.catalog.models import Department
 
@@ -49,8 +57,8 @@ def _actual(indicator: str, m: Measures) -> float | None:
     raise ValueError(indicator)
 
 
-def score_card(m: Measures, targets: dict[str, float]) -> dict[str, Any]:
-    indicators = []
+def score_card(m: Measures, targets: dict[str, float]) -> ScoreCard:
+    indicators: list[IndicatorScore] = []
     ratios = []
     for indicator in Indicator:
         target = targets.get(indicator, DEFAULT_TARGETS[indicator])
@@ -68,10 +76,13 @@ def score_card(m: Measures, targets: dict[str, float]) -> dict[str, Any]:
                 "ratio": None if ratio is None else round(ratio, 3),
             }
         )
+    ratio_of = {i["indicator"]: i["ratio"] for i in indicators}
     return {
         "score": round(sum(ratios) / len(ratios), 3) if ratios else None,
-        # Flat copies of the ratios, for the CSV export.
-        **{f"{i['indicator']}_ratio": i["ratio"] for i in indicators},
+        # Flat copies of the ratios, for the CSV export (in the order of ``Indicator``).
+        "on_time_ratio": ratio_of[Indicator.ON_TIME],
+        "first_response_p85_ratio": ratio_of[Indicator.FIRST_RESPONSE_P85],
+        "close_rate_ratio": ratio_of[Indicator.CLOSE_RATE],
         "indicators": indicators,
         "created": m.created,
         "closed": m.closed,
@@ -79,15 +90,15 @@ def score_card(m: Measures, targets: dict[str, float]) -> dict[str, Any]:
 
 
 def scorecard(
-    *, window: Window, department_ids: set[int] | None = None, source: str = "rollup"
-) -> dict[str, Any]:
+    *, window: Window, department_ids: set[int] | None = None, source: Source = "rollup"
+) -> ScorecardPage:
     grouped = measures_grouped(window=window, group_by=("department",), source=source)
     targets = targets_get()
     city = Measures()
     for m in grouped.values():
         city.add(m)
     departments = Department.objects.order_by("name").values_list("id", "code", "name")
-    rows = []
+    rows: list[DepartmentScore] = []
     for department_id, code, name in departments:
         if department_ids is not None and department_id not in department_ids:
             continue
@@ -97,15 +108,15 @@ def scorecard(
             {"department_id": department_id, "code": code, "name": name, **score_card(m, own)}
         )
     return {
-        "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
+        "window": window.as_dict(),
         "city": score_card(city, targets.get(None, {})),
         "departments": rows,
     }
 
 
 def department_page(
-    *, department: Department, window: Window, source: str = "rollup"
-) -> dict[str, Any]:
+    *, department: Department, window: Window, source: Source = "rollup"
+) -> DepartmentPage:
     """Everything the manager's page shows for one department."""
     types = department_type_ids(department.pk)
     by_type = measures_grouped(
@@ -120,7 +131,11 @@ def department_page(
     names = dict(department.services.values_list("id", "name"))
     all_targets = targets_get()
     targets = {**all_targets.get(None, {}), **all_targets.get(department.pk, {})}
-    trend = []
+    by_service_type: list[ServiceTypeFigures] = [
+        {"service_type_id": k[0], "service_type": names.get(k[0]), **m.summary()}
+        for k, m in sorted(by_type.items(), key=lambda kv: names.get(kv[0][0], ""))
+    ]
+    trend: list[TrendDay] = []
     for day_key in sorted(by_day):
         m = by_day[day_key]
         s = m.summary()
@@ -136,14 +151,11 @@ def department_page(
         )
     return {
         "department": {"id": department.pk, "code": department.code, "name": department.name},
-        "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
+        "window": window.as_dict(),
         "score": score_card(total, targets),
         "summary": total.summary(),
         "backlog": backlog_now(service_type_ids=types),
-        "by_service_type": [
-            {"service_type_id": k[0], "service_type": names.get(k[0]), **m.summary()}
-            for k, m in sorted(by_type.items(), key=lambda kv: names.get(kv[0][0], ""))
-        ],
+        "by_service_type": by_service_type,
         "trend": trend,
         "overdue": overdue_list(service_type_ids=types, limit=50),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import connection
@@ -17,13 +17,17 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from analytics.measures import (
-    EVENTS,
-    SR,
+    CLOSED_WHERE,
+    EVENTS_FROM,
+    FIRST_RESPONSE_WHERE,
+    ROLLUP_COLUMNS,
     Measures,
     cells_compute,
     day_start,
     local_today,
     measures_compute,
+    range_params,
+    type_filter,
 )
 from analytics.models import (
     AreaDailyRollup,
@@ -31,16 +35,39 @@ from analytics.models import (
     TypeDailyRollup,
 )
 from analytics.rollups import live_from
+from analytics.shapes import (
+    AreaFigures,
+    Backlog,
+    BacklogDay,
+    Cell,
+    ChannelShare,
+    DepartmentLive,
+    Equity,
+    HotspotMap,
+    LiveCounters,
+    LiveCounts,
+    OverduePoint,
+    OverdueRequest,
+    Satisfaction,
+    TeamFigures,
+    WindowDays,
+)
+from analytics.tables import CELL_ROLLUPS, SERVICE_TYPES, SR
 from backend.catalog.models import Department, ServiceType
 from backend.process_cache import ProcessCache
-from workorders.models import Area, Feedback, Team, WorkOrder
+from backend.service_requests.models import OPEN_STATUSES, Status
+from workorders.models import Area, Feedback, Team, WorkOrder, WorkOrderStatus
 
 _live_days: ProcessCache[dict[Any, Measures]] = ProcessCache("analytics-live-days")
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91}
 AGE_BUCKETS = (("0-2", 0, 3), ("3-7", 3, 8), ("8-30", 8, 31), ("31+", 31, None))
 GROUPS = ("day", "service_type", "department", "channel", "area")
-OPEN = ("submitted", "acknowledged", "in_progress")
+OPEN = list(OPEN_STATUSES)
+# A team's orders it still has to do (a new order has no team yet).
+TEAM_OPEN = [WorkOrderStatus.ASSIGNED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD]
+# Where a read's past days come from: the rollups (and today live), or every day raw.
+Source = Literal["rollup", "raw"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,9 @@ class Window:
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
+
+    def as_dict(self) -> WindowDays:
+        return {"first": self.first.isoformat(), "last": self.last.isoformat()}
 
 
 def window_for(*, period: str, end: date) -> Window:
@@ -89,7 +119,7 @@ def measures_grouped(
     window: Window,
     group_by: tuple[str, ...] = (),
     service_type_ids: Iterable[int] | None = None,
-    source: str = "rollup",
+    source: Source = "rollup",
 ) -> dict[tuple[Any, ...], Measures]:
     """The window's measures added up per group (an empty ``group_by``: one total under ())."""
     dimension = "area" if "area" in group_by else "channel"
@@ -117,20 +147,7 @@ def measures_grouped(
         )
         if types is not None:
             rows = rows.filter(service_type_id__in=types)
-        fields = [
-            "created",
-            "closed",
-            "closed_with_due",
-            "closed_on_time",
-            "ttc_sum_s",
-            "responded",
-            "ttfr_sum_s",
-            "close_events",
-            "reopen_events",
-            "ttc_hist",
-            "ttfr_hist",
-        ]
-        for row in rows.values_list("day", "service_type_id", dim_field, *fields).iterator(
+        for row in rows.values_list("day", "service_type_id", dim_field, *ROLLUP_COLUMNS).iterator(
             chunk_size=5000
         ):
             key = _group_key(group_by, row[0], row[1], row[2], departments)
@@ -160,30 +177,26 @@ def percentiles_exact(
     *, window: Window, service_type_ids: Iterable[int] | None = None
 ) -> dict[str, float | None]:
     """Exact p50/p85/p90 of time to close and to first response over raw rows (hours)."""
-    params: dict[str, Any] = {
-        "t0": day_start(window.first),
-        "t1": day_start(window.last + timedelta(days=1)),
-    }
-    type_filter = ""
-    if service_type_ids is not None:
-        params["types"] = list(service_type_ids)
-        type_filter = " AND sr.service_type_id = ANY(%(types)s)"
+    params, types = range_params(
+        start=day_start(window.first),
+        end=day_start(window.last + timedelta(days=1)),
+        service_type_ids=service_type_ids,
+    )
     out: dict[str, float | None] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT percentile_cont(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
                        ORDER BY extract(epoch FROM sr.closed_at - sr.requested_at))
-                FROM {SR} sr WHERE sr.status = 'closed' AND sr.close_reason <> 'duplicate'
-                  AND sr.closed_at >= %(t0)s AND sr.closed_at < %(t1)s {type_filter}""",
+                FROM {SR} sr WHERE {CLOSED_WHERE}
+                  AND sr.closed_at >= %(t0)s AND sr.closed_at < %(t1)s {types}""",
             params,
         )
         ttc = cursor.fetchone()[0]
         cursor.execute(
             f"""SELECT percentile_cont(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
                        ORDER BY extract(epoch FROM e.created_at - sr.requested_at))
-                FROM {EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id
-                WHERE e.kind = 'status_changed' AND e.from_status = 'submitted'
-                  AND e.created_at >= %(t0)s AND e.created_at < %(t1)s {type_filter}""",
+                FROM {EVENTS_FROM} WHERE {FIRST_RESPONSE_WHERE}
+                  AND e.created_at >= %(t0)s AND e.created_at < %(t1)s {types}""",
             params,
         )
         ttfr = cursor.fetchone()[0]
@@ -196,14 +209,11 @@ def percentiles_exact(
 # --- Backlog (raw: the open requests now)
 
 
-def backlog_now(*, service_type_ids: Iterable[int] | None = None) -> dict[str, Any]:
+def backlog_now(*, service_type_ids: Iterable[int] | None = None) -> Backlog:
     """Open and overdue counts now, and the open requests by age bucket (whole days since
     submission)."""
-    params: dict[str, Any] = {"now": timezone.now(), "open": list(OPEN)}
-    type_filter = ""
-    if service_type_ids is not None:
-        params["types"] = list(service_type_ids)
-        type_filter = " AND sr.service_type_id = ANY(%(types)s)"
+    params: dict[str, Any] = {"now": timezone.now(), "open": OPEN}
+    types = type_filter(params, service_type_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT count(*),
@@ -214,7 +224,7 @@ def backlog_now(*, service_type_ids: Iterable[int] | None = None) -> dict[str, A
                        count(*) FILTER (WHERE sr.requested_at <= %(now)s - interval '8 days'
                                           AND sr.requested_at > %(now)s - interval '31 days'),
                        count(*) FILTER (WHERE sr.requested_at <= %(now)s - interval '31 days')
-                FROM {SR} sr WHERE sr.status = ANY(%(open)s) {type_filter}""",
+                FROM {SR} sr WHERE sr.status = ANY(%(open)s) {types}""",
             params,
         )
         total, overdue, *ages = cursor.fetchone()
@@ -228,8 +238,8 @@ def backlog_now(*, service_type_ids: Iterable[int] | None = None) -> dict[str, A
 
 
 def backlog_trend(
-    *, window: Window, service_type_ids: Iterable[int] | None = None, source: str = "rollup"
-) -> list[dict[str, Any]]:
+    *, window: Window, service_type_ids: Iterable[int] | None = None, source: Source = "rollup"
+) -> list[BacklogDay]:
     """Per day: created, closed (close events), reopened, net flow and the backlog at the end
     of the day, walked back from today's open count: backlog(d - 1) = backlog(d) - net(d)."""
     today = local_today()
@@ -239,7 +249,7 @@ def backlog_trend(
         window=span, group_by=("day",), service_type_ids=types, source=source
     )
     level = backlog_now(service_type_ids=types)["open"]
-    rows: list[dict[str, Any]] = []
+    rows: list[BacklogDay] = []
     day = today
     while day >= window.first:
         m = per_day.get((day,), Measures())
@@ -260,7 +270,7 @@ def backlog_trend(
     return rows
 
 
-def overdue_list(*, service_type_ids: Iterable[int], limit: int = 50) -> list[dict[str, Any]]:
+def overdue_list(*, service_type_ids: Iterable[int], limit: int = 50) -> list[OverdueRequest]:
     """Open requests past their due time, most urgent first: age in days x priority."""
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -268,11 +278,11 @@ def overdue_list(*, service_type_ids: Iterable[int], limit: int = 50) -> list[di
             f"""SELECT sr.public_id, st.service_code, st.name, sr.address, sr.priority,
                        sr.requested_at, sr.expected_at, sr.status,
                        extract(epoch FROM %(now)s - sr.requested_at) / 86400.0 AS age_days
-                FROM {SR} sr JOIN catalog_servicetype st ON st.id = sr.service_type_id
+                FROM {SR} sr JOIN {SERVICE_TYPES} st ON st.id = sr.service_type_id
                 WHERE sr.status = ANY(%(open)s) AND sr.expected_at < %(now)s
                   AND sr.service_type_id = ANY(%(types)s)
                 ORDER BY (%(now)s - sr.requested_at) * sr.priority DESC, sr.id LIMIT %(limit)s""",
-            {"now": now, "open": list(OPEN), "types": list(service_type_ids), "limit": limit},
+            {"now": now, "open": OPEN, "types": list(service_type_ids), "limit": limit},
         )
         rows = cursor.fetchall()
     return [
@@ -295,9 +305,7 @@ def overdue_list(*, service_type_ids: Iterable[int], limit: int = 50) -> list[di
 # --- Hotspots
 
 
-def hotspots(
-    *, service_type_id: int, window: Window, source: str = "rollup"
-) -> list[dict[str, Any]]:
+def hotspots(*, service_type_id: int, window: Window, source: Source = "rollup") -> list[Cell]:
     """Requests per grid cell for one service type over the window, largest first."""
     size = settings.ANALYTICS_CELL_DEGREES
     counts: dict[tuple[int, int], int] = {}
@@ -305,7 +313,7 @@ def hotspots(
     if live_first > window.first:
         with connection.cursor() as cursor:
             cursor.execute(
-                """SELECT cell_x, cell_y, sum(created) FROM analytics_celldailyrollup
+                f"""SELECT cell_x, cell_y, sum(created) FROM {CELL_ROLLUPS}
                    WHERE service_type_id = %s AND day >= %s AND day <= %s
                    GROUP BY 1, 2""",
                 [service_type_id, window.first, min(window.last, live_first - timedelta(days=1))],
@@ -330,7 +338,7 @@ def hotspots(
     ]
 
 
-def overdue_points(*, service_type_id: int, limit: int = 2000) -> list[dict[str, Any]]:
+def overdue_points(*, service_type_id: int, limit: int = 2000) -> list[OverduePoint]:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -340,12 +348,23 @@ def overdue_points(*, service_type_id: int, limit: int = 2000) -> list[dict[str,
                 WHERE sr.service_type_id = %(type)s AND sr.status = ANY(%(open)s)
                   AND sr.expected_at < %(now)s AND sr.location IS NOT NULL
                 ORDER BY sr.expected_at LIMIT %(limit)s""",
-            {"now": now, "type": service_type_id, "open": list(OPEN), "limit": limit},
+            {"now": now, "type": service_type_id, "open": OPEN, "limit": limit},
         )
         return [
             {"public_id": r[0], "lat": r[1], "long": r[2], "days_overdue": round(float(r[3]), 2)}
             for r in cursor.fetchall()
         ]
+
+
+def hotspot_map(*, service_type: ServiceType, window: Window) -> HotspotMap:
+    """A service type's cells over the window and its overdue points now."""
+    return {
+        "service_type": service_type.service_code,
+        "service_name": service_type.name,
+        "window": window.as_dict(),
+        "cells": hotspots(service_type_id=service_type.pk, window=window),
+        "overdue": overdue_points(service_type_id=service_type.pk),
+    }
 
 
 # --- Equity, satisfaction, channel mix
@@ -359,14 +378,12 @@ EQUITY_METRICS = {
 }
 
 
-def equity(
-    *, window: Window, metric: str, service_type_ids: Iterable[int] | None = None
-) -> dict[str, Any]:
+def equity(*, window: Window, metric: str, service_type_ids: Iterable[int] | None = None) -> Equity:
     """The metrics per area, and the spread between the best and the worst area."""
     grouped = measures_grouped(window=window, group_by=("area",), service_type_ids=service_type_ids)
     names = dict(Area.objects.filter(kind=settings.ANALYTICS_AREA_KIND).values_list("id", "name"))
     read, higher_is_better = EQUITY_METRICS[metric]
-    rows = []
+    rows: list[AreaFigures] = []
     for (area_id,), m in grouped.items():
         if area_id is None:
             continue
@@ -387,9 +404,7 @@ def equity(
     }
 
 
-def satisfaction(
-    *, window: Window, service_type_ids: Iterable[int] | None = None
-) -> dict[str, Any]:
+def satisfaction(*, window: Window, service_type_ids: Iterable[int] | None = None) -> Satisfaction:
     """Feedback given in the window ("Was it fixed?", rating 1-5), the reopen rate and the
     channel mix of the requests submitted in it."""
     feedback = Feedback.objects.filter(
@@ -411,6 +426,15 @@ def satisfaction(
     for m in by_channel.values():
         total.add(m)
     created = total.created
+    channels: list[ChannelShare] = [
+        {
+            "channel": key[0],
+            "created": m.created,
+            "share": round(m.created / created, 4) if created else None,
+        }
+        for key, m in by_channel.items()
+        if m.created
+    ]
     return {
         "feedback_answers": agg["answers"],
         "fixed_share": round(agg["fixed"] / agg["answers"], 4) if agg["answers"] else None,
@@ -419,35 +443,24 @@ def satisfaction(
         "close_events": total.close_events,
         "reopen_events": total.reopen_events,
         "reopen_rate": None if total.reopen_rate is None else round(total.reopen_rate, 4),
-        "channels": sorted(
-            (
-                {
-                    "channel": key[0],
-                    "created": m.created,
-                    "share": round(m.created / created, 4) if created else None,
-                }
-                for key, m in by_channel.items()
-                if m.created
-            ),
-            key=lambda r: -int(r["created"] or 0),
-        ),
+        "channels": sorted(channels, key=lambda r: -r["created"]),
     }
 
 
 # --- Teams (crews)
 
 
-def team_view(*, team: Team) -> dict[str, Any]:
+def team_view(*, team: Team) -> TeamFigures:
     """A crew's own figures: its open orders by status and due time, and how its last 30
     days of completions went."""
     now = timezone.now()
     orders = WorkOrder.objects.filter(team=team)
-    open_orders = orders.filter(status__in=["assigned", "in_progress", "on_hold"])
+    open_orders = orders.filter(status__in=TEAM_OPEN)
     open_by_status = dict(
         open_orders.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     since = now - timedelta(days=30)
-    done = orders.filter(status="completed", completed_at__gte=since)
+    done = orders.filter(status=WorkOrderStatus.COMPLETED, completed_at__gte=since)
     agg: dict[str, int] = done.aggregate(
         completed=Count("id"),
         completed_on_time=Count("id", filter=Q(on_time=True)),
@@ -492,7 +505,11 @@ def team_view(*, team: Team) -> dict[str, Any]:
 # --- Live counters
 
 
-def live_counters(*, department_ids: Iterable[int] | None = None) -> dict[str, Any]:
+def _no_counts() -> LiveCounts:
+    return {"open": 0, "overdue": 0, "created_today": 0, "closed_today": 0}
+
+
+def live_counters(*, department_ids: Iterable[int] | None = None) -> LiveCounters:
     """Open, overdue, submitted today and closed today (exact, from the raw rows), for the
     city or the given departments, and per department."""
     start = day_start(local_today())
@@ -507,7 +524,7 @@ def live_counters(*, department_ids: Iterable[int] | None = None) -> dict[str, A
                        count(*) FILTER (WHERE sr.expected_at < %(now)s)
                 FROM {SR} sr WHERE sr.status = ANY(%(open)s) AND sr.service_type_id = ANY(%(types)s)
                 GROUP BY 1""",
-            {"open": list(OPEN), "now": now, "types": types},
+            {"open": OPEN, "now": now, "types": types},
         )
         open_rows = cursor.fetchall()
         cursor.execute(
@@ -519,34 +536,31 @@ def live_counters(*, department_ids: Iterable[int] | None = None) -> dict[str, A
         created_rows = cursor.fetchall()
         cursor.execute(
             f"""SELECT sr.service_type_id, count(*) FROM {SR} sr
-                WHERE sr.closed_at >= %(start)s AND sr.status = 'closed'
+                WHERE sr.closed_at >= %(start)s AND sr.status = %(closed)s
                   AND sr.service_type_id = ANY(%(types)s)
                 GROUP BY 1""",
-            {"start": start, "types": types},
+            {"start": start, "types": types, "closed": Status.CLOSED},
         )
         closed_rows = cursor.fetchall()
-    per: dict[int, dict[str, int]] = {}
+    per: dict[int, LiveCounts] = {}
+    total = _no_counts()
 
-    def slot(type_id: int) -> dict[str, int]:
-        dep = departments[type_id]
-        return per.setdefault(dep, {"open": 0, "overdue": 0, "created_today": 0, "closed_today": 0})
+    def slots(type_id: int) -> tuple[LiveCounts, LiveCounts]:
+        """The type's department's counts and the total, both to be added to."""
+        return per.setdefault(departments[type_id], _no_counts()), total
 
     for type_id, n_open, n_overdue in open_rows:
-        slot(type_id)["open"] += n_open
-        slot(type_id)["overdue"] += n_overdue
+        for counts in slots(type_id):
+            counts["open"] += n_open
+            counts["overdue"] += n_overdue
     for type_id, n in created_rows:
-        slot(type_id)["created_today"] += n
+        for counts in slots(type_id):
+            counts["created_today"] += n
     for type_id, n in closed_rows:
-        slot(type_id)["closed_today"] += n
+        for counts in slots(type_id):
+            counts["closed_today"] += n
     names = dict(Department.objects.values_list("id", "code"))
-    total = {"open": 0, "overdue": 0, "created_today": 0, "closed_today": 0}
-    for counts in per.values():
-        for k in total:
-            total[k] += counts[k]
-    return {
-        "at": now.isoformat(),
-        "total": total,
-        "departments": [
-            {"department_id": d, "department": names.get(d), **c} for d, c in sorted(per.items())
-        ],
-    }
+    rows: list[DepartmentLive] = [
+        {"department_id": d, "department": names.get(d), **c} for d, c in sorted(per.items())
+    ]
+    return {"at": now.isoformat(), "total": total, "departments": rows}

@@ -1,17 +1,19 @@
 """One shape for every API error: ``{"detail": "...", "errors": {"field": ["message"]}}``.
 
-Malformed bodies, unknown fields and oversized uploads all answer 4xx naming the field."""
+Malformed bodies, unknown fields and oversized uploads all answer 4xx naming the field. Every
+refusal of the domain (a ``City311Error``) is answered here, once: views let them pass."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from backend.photos.uploads import PhotoTooLarge
+from backend.errors import City311Error
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -35,10 +37,22 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+def invalid_input(errors: dict[str, list[str]]) -> str:
+    """The ``detail`` of an answer that names only its fields."""
+    return "Invalid input: " + ", ".join(errors) if errors else "Invalid input."
+
+
 def error_response(errors: dict[str, list[str]], *, status_code: int, detail: str = "") -> Response:
-    if not detail:
-        detail = "Invalid input: " + ", ".join(errors) if errors else "Invalid input."
-    return Response({"detail": detail, "errors": errors}, status=status_code)
+    return Response(
+        {"detail": detail or invalid_input(errors), "errors": errors}, status=status_code
+    )
+
+
+def city311_error_response(exc: City311Error) -> Response:
+    """The answer to a refusal: its status, its ``detail`` (or "Invalid input: " and the
+    fields), its errors, and what more it says (an illegal transition's current status)."""
+    detail = exc.answer_detail() or invalid_input(exc.errors)
+    return Response(exc.answer(detail), status=exc.status_code)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -48,8 +62,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail="The request body is too large.",
         )
-    if isinstance(exc, PhotoTooLarge):
-        return error_response({exc.field: [exc.message]}, status_code=exc.status_code)
+    if isinstance(exc, City311Error):
+        return city311_error_response(exc)
     if isinstance(exc, TooManyFieldsSent):
         return error_response({"body": ["Too many fields."]}, status_code=400)
     if isinstance(exc, exceptions.ValidationError):
@@ -68,7 +82,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-_ERROR_SCHEMA = {
+ERROR_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
@@ -78,6 +92,8 @@ _ERROR_SCHEMA = {
         },
     },
 }
+# An error answer, as the OpenAPI document shows it.
+ERROR = OpenApiResponse(ERROR_SCHEMA)
 _OPEN311_ERRORS_SCHEMA = {
     "type": "array",
     "items": {
@@ -100,7 +116,7 @@ def openapi_document_415(
             if "415" in responses:
                 continue
             open311 = path.startswith("/open311/")
-            schema = _OPEN311_ERRORS_SCHEMA if open311 else _ERROR_SCHEMA
+            schema = _OPEN311_ERRORS_SCHEMA if open311 else ERROR_SCHEMA
             media_type = "application/json"
             responses["415"] = {
                 "description": "The body's Content-Type is not one this operation reads",

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from backend.parsers import NUL_MESSAGE
+
 
 class RequestBodyLimitMiddleware:
     """Answers 413 before reading a body whose declared length is over the limit."""
@@ -48,9 +50,6 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
-
-
-NUL_MESSAGE = "NUL characters are not allowed."
 
 
 class NulCharacterMiddleware:

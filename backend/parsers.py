@@ -11,6 +11,9 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 TOO_DEEP = "JSON nested too deeply."
+# A NUL character, which PostgreSQL can neither store nor compare in text, in a path, a
+# parameter or a field (backend.middleware, Open311's form intake).
+NUL_MESSAGE = "NUL characters are not allowed."
 
 
 def json_loads(text: str) -> Any:

@@ -59,11 +59,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.workorders import (  # noqa: E402 - the path is set up above
-    DEV_DATABASE_URL,
-    bench_database_prepare,
-    database_url_with_name,
-)
+from bench import common  # noqa: E402  (the path is set up above)
 
 RESULTS = ROOT / "bench" / "results" / "analytics.json"
 RESULTS_IMPORT = ROOT / "bench" / "results" / "analytics-import.json"
@@ -216,10 +212,10 @@ def import_rates(args: Any, env: dict[str, str]) -> dict[str, Any]:
                 )
                 for table in BULK_TABLES:
                     cursor.execute(f"VACUUM {table}")
-        empty_url = database_url_with_name(env["DATABASE_URL"], "city311_bench_import_empty")
+        empty_url = common.database_url_with_name(env["DATABASE_URL"], "city311_bench_import_empty")
         empty_env = {**env, "DATABASE_URL": empty_url}
         _database_drop(empty_url)
-        bench_database_prepare(url=empty_url, env=empty_env)
+        common.database_prepare(url=empty_url, env=empty_env)
         first_load = _import_once(path, "import", empty_env)
         _database_drop(empty_url)
         print(f"import into empty tables: {first_load}", flush=True)
@@ -339,12 +335,12 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url(args.database)
     env = dict(os.environ, DATABASE_URL=url, DEBUG="0", DB_POOL="0", CATALOG_CACHE_SECONDS="30")
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=env)
+    common.database_prepare(url=url, env=env)
     import django
 
     django.setup()

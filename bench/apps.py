@@ -58,16 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import (  # noqa: E402  (the intake bench's database and server helpers)
-    DEV_DATABASE_URL,
-    bench_database_prepare,
-    database_url_with_name,
-    free_port,
-    git,
-    server_start,
-    server_stop,
-    server_wait_ready,
-)
+from bench import common  # noqa: E402  (the path is set up above)
 
 RESULTS = ROOT / "bench" / "results" / "apps.json"
 GOAL_FIRST_S = 3.5
@@ -399,7 +390,7 @@ def main() -> int:
     parser.add_argument("--database", default="city311_bench_apps")
     args = parser.parse_args()
 
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url(args.database)
     redis_port = os.environ.get("CITY311_REDIS_PORT", "63799")
     redis_url = f"redis://127.0.0.1:{redis_port}/7"
     static_root = tempfile.mkdtemp(prefix="bench-apps-static-")
@@ -431,7 +422,7 @@ def main() -> int:
     from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS
 
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=env)
+    common.database_prepare(url=url, env=env, flush=True)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -442,14 +433,17 @@ def main() -> int:
     cookie = session_cookie(data["crew"])
     connection.close()
 
-    port = free_port()
-    results: dict[str, Any] = {"config": vars(args), "commit": git("rev-parse", "--short", "HEAD")}
+    port = common.free_port()
+    results: dict[str, Any] = {
+        "config": vars(args),
+        "commit": common.git("rev-parse", "--short", "HEAD"),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-apps-") as tmp:
         log = Path(tmp) / "uvicorn.log"
-        server = server_start(port=port, workers=1, env=env, log=log)
+        server = common.server_start(port=port, workers=1, env=env, log=log)
         link = WeakLink(upstream_port=port, kbit=args.kbit, rtt_ms=args.rtt_ms)
         try:
-            server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
+            common.server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
             link.start()
             weak = f"http://127.0.0.1:{link.port}"
             direct = f"http://127.0.0.1:{port}"
@@ -490,7 +484,7 @@ def main() -> int:
                     browser.close()
         finally:
             link.stop()
-            server_stop(server)
+            common.server_stop(server)
             connection.close()
     results["weight"] = weigh()
 

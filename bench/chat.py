@@ -45,16 +45,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import (  # noqa: E402  (the intake bench's database and server helpers)
-    DEV_DATABASE_URL,
-    bench_database_prepare,
-    database_url_with_name,
-    free_port,
-    git,
-    server_start,
-    server_stop,
-    server_wait_ready,
-)
+from bench import common  # noqa: E402  (the path is set up above)
 from bench.realtime import percentile  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "chat.json"
@@ -187,8 +178,8 @@ def main() -> int:
     subprocess.run(["bash", "backend/scripts/chatbot-train.sh"], cwd=ROOT, check=True)
     if args.train:
         subprocess.run(["bash", "backend/scripts/chatbot-evaluate.sh"], cwd=ROOT, check=True)
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
-    rasa_port, actions_port, port = free_port(), free_port(), free_port()
+    url = common.database_url(args.database)
+    rasa_port, actions_port, port = common.free_port(), common.free_port(), common.free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = dict(
         os.environ,
@@ -206,37 +197,30 @@ def main() -> int:
     os.environ.update(DATABASE_URL=url, DB_POOL="0", CELERY_TASK_ALWAYS_EAGER="1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=env)
+    common.database_prepare(url=url, env=env, flush=True)
     import django
 
     django.setup()
-    from django.db import connection
-
-    from backend.intake.services import service_request_submit
     from chatbot.services import chatbot_api_key_ensure
 
     env["CHATBOT_API_KEY"] = chatbot_api_key_ensure()
-    public_id = service_request_submit(
+    public_id = common.request_at_city_hall(
         service_code="streetlight",
-        channel="app",
-        lat=42.3601,
-        long=-71.0589,
         description="Light out at the corner",
         attributes={"problem": "out"},
-    ).service_request.public_id
-    connection.close()
+    )
 
     print("NLU parse (held-out examples, in process)", flush=True)
     parse = nlu_parse()
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
         logs = {name: Path(tmp) / f"{name}.log" for name in ("uvicorn", "rasa", "actions")}
-        server = server_start(port=port, workers=1, env=env, log=logs["uvicorn"])
+        server = common.server_start(port=port, workers=1, env=env, log=logs["uvicorn"])
         try:
             with (
                 assistant("actions", env=env, log=logs["actions"]) as actions,
                 assistant("rasa", env=env, log=logs["rasa"]) as rasa,
             ):
-                server_wait_ready(server=server, base_url=base_url, log=logs["uvicorn"])
+                common.server_wait_ready(server=server, base_url=base_url, log=logs["uvicorn"])
                 wait_ready(
                     f"http://127.0.0.1:{actions_port}/health", process=actions, log=logs["actions"]
                 )
@@ -249,7 +233,7 @@ def main() -> int:
                     base_url=base_url, conversations=args.conversations, public_id=public_id
                 )
         finally:
-            server_stop(server)
+            common.server_stop(server)
     train = training()
     parse_p95 = max(f["parse_ms_p95"] for f in parse.values())
     goals = {
@@ -258,7 +242,7 @@ def main() -> int:
         "no_failures": not turns["failures"],
     }
     result = {
-        "commit": git("rev-parse", "--short", "HEAD"),
+        "commit": common.git("rev-parse", "--short", "HEAD"),
         "cpus": os.cpu_count(),
         "loadavg_before": loadavg_before,
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],

@@ -31,46 +31,28 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402  (the path is set up above)
+
 RESULTS = ROOT / "bench" / "results" / "intake.json"
-DEV_DATABASE_URL = "postgis://city311:city311@127.0.0.1:54329/city311"
 PATHS = {"baseline": "/bench/v1/rows", "intake": "/mobile/v1/requests"}
 GOAL_RATIO = 0.5
 GOAL_P99_MS = 100.0
 
-# Lua for wrk. Every thread has its own Lua state: counters live there, and done() adds them
-# up through thread:get(). Timing uses CLOCK_MONOTONIC through LuaJIT's ffi.
-WRK_SCRIPT = r"""
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clk_id, bench_timespec *tp);
-]]
-local ts = ffi.new("bench_timespec")
-local function now()
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
-end
-
-local threads = {}
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
-
+# Lua for wrk, after the shared clock and thread set-up.
+WRK_SCRIPT = (
+    common.WRK_LUA_PRELUDE
+    + r"""
 function init(args)
   kind, tag, active = args[1], args[2], tonumber(args[3])
   lat0, long0, span = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
@@ -83,16 +65,9 @@ function init(args)
 end
 
 -- wrk calls delay() before each request it sends (and not for the request() call it makes
--- once to check the script), so requests are counted here. After the deadline a connection
--- sends no more: the requests in flight finish while wrk runs on for the drain time.
+-- once to check the script), so requests are counted here.
 function delay()
-  local t = now()
-  if deadline == nil then
-    t_first = t
-    deadline = t + active
-  elseif t >= deadline then
-    return 3600000
-  end
+  if past_deadline() then return 3600000 end
   sent = sent + 1
   return 0
 end
@@ -158,6 +133,7 @@ function done(summary, latency, requests)
     latency.max, latency.mean))
 end
 """
+)
 
 
 @dataclass
@@ -198,37 +174,6 @@ class Phase:
 # --- The database
 
 
-def database_url_with_name(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def bench_database_prepare(*, url: str, env: dict[str, str]) -> None:
-    """Creates the bench database with PostGIS if missing, migrates it, empties it and loads
-    the catalog."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists is None:
-            print(f"creating database {name}", flush=True)
-            conn.execute(f'CREATE DATABASE "{name}"')
-    target = urlunsplit(parts._replace(scheme="postgresql"))
-    with psycopg.connect(target, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    for command in (["migrate", "--noinput"], ["flush", "--noinput"], ["catalog_load"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command, "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-
-
 def rows_count(*, kind: str, tag: str) -> tuple[int, int]:
     """Rows created by one phase, and how many distinct request ids they carry."""
     from backend.service_requests.models import ServiceRequest
@@ -240,69 +185,6 @@ def rows_count(*, kind: str, tag: str) -> tuple[int, int]:
         return requests.count(), requests.values("description").distinct().count()
     rows = BenchRow.objects.filter(text__startswith=prefix)
     return rows.count(), rows.values("text").distinct().count()
-
-
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-
-# --- The server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_start(
-    *, port: int, workers: int, env: dict[str, str], log: Path
-) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "uvicorn"),
-        "backend.asgi:application",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", str(workers),
-        "--lifespan", "off",
-        "--no-access-log",
-        "--log-level", "warning",
-        # Idle keep-alive connections stay open through the drain: wrk would count the
-        # server closing them as read errors.
-        "--timeout-keep-alive", "60",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def server_wait_ready(*, server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"uvicorn did not answer /healthz within 60 s:\n{log.read_text()}")
-
-
-def server_stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the uvicorn supervisor (it stops its workers), SIGKILL to its process group
-    if it has not gone within 15 s."""
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
 
 
 # --- The load
@@ -478,22 +360,23 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make bench-intake installs it)")
     loadavg_before = Path("/proc/loadavg").read_text().split()[:3]
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url_with_name(
+        os.environ.get("DATABASE_URL", common.DEV_DATABASE_URL), args.database
+    )
     server_env = dict(os.environ, CITY311_BENCH="1", DATABASE_URL=url, DEBUG="0")
     # This process only counts rows: no pool of its own.
     os.environ.update(CITY311_BENCH="1", DATABASE_URL=url, DEBUG="0", DB_POOL="0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.db import connection
 
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=server_env)
+    common.database_prepare(url=url, env=server_env, flush=True)
 
     run_id = secrets.token_hex(3)
-    port = free_port()
+    port = common.free_port()
     base_url = f"http://127.0.0.1:{port}"
     area = (40.70, -74.00, args.area)
     phases: list[Phase] = []
@@ -501,9 +384,9 @@ def main() -> int:
         script = Path(tmp) / "intake.lua"
         script.write_text(WRK_SCRIPT)
         log = Path(tmp) / "uvicorn.log"
-        server = server_start(port=port, workers=args.workers, env=server_env, log=log)
+        server = common.server_start(port=port, workers=args.workers, env=server_env, log=log)
         try:
-            server_wait_ready(server=server, base_url=base_url, log=log)
+            common.server_wait_ready(server=server, base_url=base_url, log=log)
             load = {
                 "base_url": base_url,
                 "script": script,
@@ -536,7 +419,7 @@ def main() -> int:
                     )
                     phases.append(phase)
         finally:
-            server_stop(server)
+            common.server_stop(server)
             if server.returncode not in (0, -signal.SIGTERM):
                 print(log.read_text(), file=sys.stderr)
 
@@ -554,8 +437,8 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "loadavg_before": loadavg_before,
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "commit": common.git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(common.git("status", "--porcelain", "--untracked-files=no")),
     }
     summary = summary_build(phases)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -42,16 +42,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import (  # noqa: E402  (the intake bench's server helpers)
-    database_url_with_name,
-    free_port,
-    server_start,
-    server_stop,
-    server_wait_ready,
-)
+from bench import common  # noqa: E402  (the path is set up above)
 
 RESULTS = ROOT / "bench" / "results" / "open311.json"
-DEV_DATABASE_URL = "postgis://city311:city311@127.0.0.1:54329/city311"
 GOAL_GET_P50_MS = 60.0
 GOAL_POST_RATIO = 0.5
 BENCH_PREFIX = "SRB-"  # public ids of the generated rows
@@ -59,24 +52,9 @@ API_KEY = "bench-open311-key"
 ASYNC_REDIS_DB = 7
 DRAIN_S = 3
 
-WRK_SCRIPT = r"""
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clk_id, bench_timespec *tp);
-]]
-local ts = ffi.new("bench_timespec")
-local function now()
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
-end
-
-local threads = {}
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
-
+WRK_SCRIPT = (
+    common.WRK_LUA_PRELUDE
+    + r"""
 function init(args)
   kind, tag, key, active = args[1], args[2], args[3], tonumber(args[4])
   math.randomseed(thread_id * 7919 + os.time())
@@ -85,16 +63,8 @@ function init(args)
   t_first, t_last, deadline = 0, 0, nil
 end
 
--- A connection sends for `active` seconds, then stops; wrk runs on for the drain time so
--- every request sent gets its answer and rows can be matched with 2xx answers.
 function delay()
-  local t = now()
-  if deadline == nil then
-    t_first = t
-    deadline = t + active
-  elseif t >= deadline then
-    return 3600000
-  end
+  if past_deadline() then return 3600000 end
   return 0
 end
 
@@ -144,31 +114,10 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
+)
 
 
 # --- The database
-
-
-def database_prepare(*, url: str, env: dict[str, str]) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            print(f"creating database {name}", flush=True)
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    for command in (["migrate", "--noinput"], ["catalog_load"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command, "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
 
 
 FILL_SQL = [
@@ -444,7 +393,7 @@ def main() -> int:
     parser.add_argument("--no-async", action="store_true", help="skip the token variant")
     args = parser.parse_args()
 
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url(args.database)
     redis_port = os.environ.get("CITY311_REDIS_PORT", "63799")
     env = dict(
         os.environ,
@@ -461,7 +410,7 @@ def main() -> int:
         CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_port}/{ASYNC_REDIS_DB}",
     )
     print(f"preparing database {args.database}", flush=True)
-    database_prepare(url=url, env=env)
+    common.database_prepare(url=url, env=env)
     data = database_fill(url=url, rows=args.rows)
     print(
         f"database: {data['requests']:,} requests ({data['last_90_days']:,} in the last 90 days,"
@@ -481,11 +430,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-open311-") as tmp:
         script = Path(tmp) / "open311.lua"
         script.write_text(WRK_SCRIPT)
-        port = free_port()
+        port = common.free_port()
         log = Path(tmp) / "uvicorn.log"
-        server = server_start(port=port, workers=args.workers, env=env, log=log)
+        server = common.server_start(port=port, workers=args.workers, env=env, log=log)
         try:
-            server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
+            common.server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
             queries: list[tuple[str, dict[str, str]]] = [
                 ("/open311/v2/requests.json", {}),
                 ("/open311/v2/requests.xml", {}),
@@ -525,13 +474,15 @@ def main() -> int:
                         flush=True,
                     )
         finally:
-            server_stop(server)
+            common.server_stop(server)
         if not args.no_async:
             async_env = dict(env, OPEN311_ASYNC_INTAKE="1")
-            port = free_port()
-            server = server_start(port=port, workers=args.workers, env=async_env, log=log)
+            port = common.free_port()
+            server = common.server_start(port=port, workers=args.workers, env=async_env, log=log)
             try:
-                server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
+                common.server_wait_ready(
+                    server=server, base_url=f"http://127.0.0.1:{port}", log=log
+                )
                 # Its own baseline phases, interleaved: the ratio compares like with like.
                 for round_ in range(1, args.rounds + 1):
                     for kind in ("baseline", "open311"):
@@ -547,7 +498,7 @@ def main() -> int:
                             flush=True,
                         )
             finally:
-                server_stop(server)
+                common.server_stop(server)
     drained = tokens_drain(env=env) if async_phases else None
     if drained is not None:
         tokens = [p for p in async_phases if p["kind"] == "open311-async"]
@@ -616,7 +567,7 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+            ["common.git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -51,16 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import (  # noqa: E402  (the intake bench's database and server helpers)
-    DEV_DATABASE_URL,
-    bench_database_prepare,
-    database_url_with_name,
-    free_port,
-    git,
-    server_start,
-    server_stop,
-    server_wait_ready,
-)
+from bench import common  # noqa: E402  (the path is set up above)
 
 RESULTS = ROOT / "bench" / "results" / "realtime.json"
 REDIS_DB = 6
@@ -143,9 +134,9 @@ def transition(*, public_id: str, action: str, number: int) -> str:
     """One status change through the request's services; returns the new status."""
     from backend.service_requests.models import CloseReason, ServiceRequest
     from backend.service_requests.services import (
+        do_service_request_close,
+        do_service_request_reopen,
         service_request_acknowledge,
-        service_request_close,
-        service_request_reopen,
         service_request_start,
     )
 
@@ -156,11 +147,11 @@ def transition(*, public_id: str, action: str, number: int) -> str:
     elif action == "start":
         done = service_request_start(service_request=service_request, public_note=note)
     elif action == "close":
-        done = service_request_close(
+        done = do_service_request_close(
             service_request=service_request, reason=CloseReason.RESOLVED, public_note=note
         )
     else:
-        done = service_request_reopen(service_request=service_request, public_note=note)
+        done = do_service_request_reopen(service_request=service_request, public_note=note)
     return str(done.status)
 
 
@@ -252,7 +243,7 @@ def main() -> int:
 
     nofile = nofile_raise(args.clients)
     loadavg_before = Path("/proc/loadavg").read_text().split()[:3]
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url(args.database)
     redis_port = os.environ.get("CITY311_REDIS_PORT", "63799")
     redis_url = f"redis://127.0.0.1:{redis_port}/{REDIS_DB}"
     server_env = dict(
@@ -286,31 +277,23 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db import connection
-
-    from backend.intake.services import service_request_submit
-
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=server_env)
-    public_id = service_request_submit(
+    common.database_prepare(url=url, env=server_env, flush=True)
+    public_id = common.request_at_city_hall(
         service_code="pothole",
-        channel="app",
-        lat=42.3601,
-        long=-71.0589,
         description="Deep hole in the right lane",
         attributes={"size": "large"},
-    ).service_request.public_id
-    connection.close()
+    )
 
-    port = free_port()
+    port = common.free_port()
     measured: list[Change] = []
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
         log = Path(tmp) / "uvicorn.log"
         worker_log = Path(tmp) / "celery.log"
-        server = server_start(port=port, workers=args.workers, env=server_env, log=log)
+        server = common.server_start(port=port, workers=args.workers, env=server_env, log=log)
         worker = celery_start(env=server_env, log=worker_log) if args.celery == "worker" else None
         try:
-            server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
+            common.server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
             if worker is not None:
                 celery_wait_ready(worker=worker, log=worker_log)
 
@@ -335,8 +318,8 @@ def main() -> int:
             measured = asyncio.run(run())
         finally:
             if worker is not None:
-                server_stop(worker)
-            server_stop(server)
+                common.server_stop(worker)
+            common.server_stop(server)
             if server.returncode not in (0, -signal.SIGTERM):
                 print(log.read_text(), file=sys.stderr)
 
@@ -366,8 +349,8 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "loadavg_before": loadavg_before,
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "commit": common.git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(common.git("status", "--porcelain", "--untracked-files=no")),
     }
     print(
         f"\nstatus change -> last of {args.clients} clients: p50 {p50:.1f} ms, "

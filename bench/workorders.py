@@ -43,11 +43,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402  (the path is set up above)
+
 RESULTS = ROOT / "bench" / "results" / "workorders.json"
-DEV_DATABASE_URL = "postgis://city311:city311@127.0.0.1:54329/city311"
 GOAL_SCAN_S = 2.0
 GOAL_PAGE_MS = 50.0
 GOAL_PAGE_QUERIES = 10
@@ -63,32 +65,6 @@ BUCKETS = (
     (970, "in_progress"),
     (1000, "on_hold"),
 )
-
-
-def database_url_with_name(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def bench_database_prepare(*, url: str, env: dict[str, str]) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            print(f"creating database {name}", flush=True)
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    for command in (["migrate", "--noinput"], ["catalog_load"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command, "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
 
 
 def _columns(model: Any, given: dict[str, str]) -> tuple[str, str, list[Any]]:
@@ -366,13 +342,12 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    url = database_url_with_name(os.environ.get("DATABASE_URL", DEV_DATABASE_URL), args.database)
+    url = common.database_url(args.database)
     env = dict(os.environ, DATABASE_URL=url, DEBUG="0", DB_POOL="0")
     os.environ.update(DATABASE_URL=url, DEBUG="0", DB_POOL="0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-    sys.path.insert(0, str(ROOT))
     print(f"preparing database {args.database}", flush=True)
-    bench_database_prepare(url=url, env=env)
+    common.database_prepare(url=url, env=env)
     import django
 
     django.setup()
@@ -468,7 +443,7 @@ def main() -> int:
                 "passed": all(passed for *_, passed in checks),
                 "at": datetime.now().astimezone().isoformat(),
                 "commit": subprocess.run(
-                    ["git", "rev-parse", "--short", "HEAD"],
+                    ["common.git", "rev-parse", "--short", "HEAD"],
                     cwd=ROOT,
                     capture_output=True,
                     text=True,

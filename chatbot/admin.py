@@ -7,18 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from backend.admin_readonly import ReadOnlyAdmin
 from chatbot.models import ChatMessage, Conversation
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ChatMessageInline(admin.TabularInline):
@@ -33,7 +23,7 @@ class ChatMessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnly):
+class ConversationAdmin(ReadOnlyAdmin):
     list_display = ("public_id", "created_at", "language", "source", "user")
     list_filter = ("language", "source")
     date_hierarchy = "created_at"

@@ -11,24 +11,22 @@ in a custom message, ``{"city311": {"filed": "SR-..", "photo": ref}}`` or ``{"ci
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.models import User as UserModel
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
+from backend.errors import City311Error, ErrorCode
 from backend.open311.models import ApiKey
 from backend.open311.services import api_key_create, api_key_revoke
 from backend.photos.processing import ACCEPTED_FORMATS, PhotoRejected
@@ -36,7 +34,9 @@ from backend.photos.services import (
     photo_attach,
     photo_process_enqueue,
     photo_upload_check,
+    private_file_write,
     private_files_unclaimed_delete,
+    private_path,
 )
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.services import service_request_follower_add
@@ -49,22 +49,40 @@ LANGUAGES = ("en", "es", "vi")
 MESSAGE_MAX_CHARS = 2000
 # A request the assistant says it filed must be this recent to get the conversation's photo.
 FILED_RECENTLY = timedelta(hours=1)
-UNAVAILABLE = {
-    "en": "Sorry, the assistant is not available right now. Please try again in a few "
-    "minutes, or report the problem with the web form: {url}",
-    "es": "Lo siento, el asistente no está disponible ahora. Inténtalo de nuevo en unos "
-    "minutos o reporta el problema con el formulario web: {url}",
-    "vi": "Xin lỗi, trợ lý hiện không hoạt động. Vui lòng thử lại sau ít phút, hoặc báo cáo "
-    "bằng biểu mẫu trên web: {url}",
-}
+# What the resident reads when the assistant is down, in the conversation's language
+# (backend/locale: es, vi).
+UNAVAILABLE = gettext_lazy(
+    "Sorry, the assistant is not available right now. Please try again in a few "
+    "minutes, or report the problem with the web form: %(url)s"
+)
 
 
-class ChatUnavailable(Exception):
-    """The assistant is down; ``message`` says so politely, with the web form's address."""
+class ChatUnavailable(City311Error):
+    """The assistant is down (503); ``message`` says so politely, with the web form's
+    address. The JSON answer names the conversation and the web form too."""
 
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+    code = ErrorCode.UNAVAILABLE
+
+    def __init__(self, message: str, *, conversation_id: str = "") -> None:
+        self.conversation_id = conversation_id
+        super().__init__(
+            {"assistant": ["The assistant is not available right now."]}, detail=message
+        )
+
+    @property
+    def message(self) -> str:
+        return self.detail
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def answer(self, detail: str) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "detail": detail,
+            "web_form_url": settings.CHATBOT_WEB_FORM_URL,
+            "errors": self.errors,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,8 +113,8 @@ def conversation_start(
 
 
 def unavailable_message(*, language: str) -> str:
-    template = UNAVAILABLE.get(language_pick(language), UNAVAILABLE["en"])
-    return template.format(url=settings.CHATBOT_WEB_FORM_URL)
+    with translation.override(language_pick(language)):
+        return str(UNAVAILABLE) % {"url": settings.CHATBOT_WEB_FORM_URL}
 
 
 def _log(
@@ -179,7 +197,7 @@ def chat_message_send(
             language=language,
             meta={"unavailable": True},
         )
-        raise ChatUnavailable(apology) from exc
+        raise ChatUnavailable(apology, conversation_id=conversation.public_id) from exc
     replies: list[Reply] = []
     for message in messages:
         custom = message.get("custom")
@@ -243,29 +261,14 @@ def chat_follow(*, public_id: str, user: UserModel | None) -> bool:
 # --- Photos uploaded by the widget
 
 
-class ChatPhotoRejected(Exception):
+class ChatPhotoRejected(City311Error):
+    """A photo the widget sent that cannot be kept, naming ``photo``."""
+
     def __init__(self, message: str, *, status: int = 400) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
+        super().__init__({"photo": [message]}, field="photo", status_code=status)
 
-
-def _private(relative: str) -> Path:
-    return Path(settings.PRIVATE_UPLOAD_ROOT) / relative
-
-
-def _file_write(path: Path, data: bytes) -> None:
-    """Atomic and owner-only: a raw upload still carries its EXIF (GPS included)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    def __str__(self) -> str:
+        return self.message
 
 
 def chat_photo_store(*, conversation: Conversation, data: bytes) -> ChatPhoto:
@@ -277,7 +280,7 @@ def chat_photo_store(*, conversation: Conversation, data: bytes) -> ChatPhoto:
         raise ChatPhotoRejected(exc.message, status=exc.status) from exc
     reference = secrets.token_urlsafe(18)
     relative = f"chat/{reference}.{ACCEPTED_FORMATS[checked.info.format]}"
-    _file_write(_private(relative), data)
+    private_file_write(private_path(relative), data)
     return ChatPhoto.objects.create(
         conversation=conversation,
         reference=reference,
@@ -308,7 +311,7 @@ def chat_filed_record(*, conversation: Conversation, public_id: str, photo_refer
         )
         if chat_photo is None or chat_photo.service_request_id is not None:
             return False
-        raw = _private(chat_photo.raw_path)
+        raw = private_path(chat_photo.raw_path)
         try:
             upload = photo_upload_check(data=raw.read_bytes())
         except (OSError, PhotoRejected):  # a vanished or changed file: attach nothing
@@ -348,7 +351,7 @@ def chat_photos_sweep(*, now: datetime | None = None) -> int:
         # Not if the assistant attached it meanwhile.
         gone, _ = ChatPhoto.objects.filter(pk=chat_photo.pk, service_request__isnull=True).delete()
         if gone:
-            _private(chat_photo.raw_path).unlink(missing_ok=True)
+            private_path(chat_photo.raw_path).unlink(missing_ok=True)
             deleted += 1
     deleted += private_files_unclaimed_delete(
         folders=["chat"],

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -17,10 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api_errors import error_response
+from backend.api_errors import ERROR
+from backend.errors import City311Error, ErrorCode
 from backend.parsers import JSONParser
 from backend.photos.uploads import photo_size_check
 from backend.ratelimit import chat_throttle
+from chatbot.models import Conversation
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import (
     CHAT_UNAVAILABLE_SCHEMA,
@@ -29,24 +29,7 @@ from chatbot.serializers import (
     ChatPhotoIn,
     ChatPhotoOut,
 )
-from chatbot.services import (
-    ChatPhotoRejected,
-    ChatUnavailable,
-    chat_message_send,
-    chat_photo_store,
-    conversation_start,
-)
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-}
+from chatbot.services import chat_message_send, chat_photo_store, conversation_start
 
 
 class ChatAPIView(APIView):
@@ -54,12 +37,16 @@ class ChatAPIView(APIView):
     permission_classes = [AllowAny]
 
 
-def _unknown_conversation(public_id: str) -> Response:
-    return error_response(
-        {"conversation_id": [f"There is no conversation {public_id!r} for you."]},
-        status_code=status.HTTP_404_NOT_FOUND,
-        detail="Unknown conversation.",
-    )
+def _conversation(public_id: str, user: Any) -> Conversation:
+    """The user's conversation (an anonymous one by its id alone); any other: 404."""
+    conversation = conversation_get_for_user(public_id=public_id, user=user)
+    if conversation is None:
+        raise City311Error(
+            {"conversation_id": [f"There is no conversation {public_id!r} for you."]},
+            code=ErrorCode.NOT_FOUND,
+            detail="Unknown conversation.",
+        )
+    return conversation
 
 
 class ChatView(ChatAPIView):
@@ -71,9 +58,9 @@ class ChatView(ChatAPIView):
         request=ChatIn,
         responses={
             200: ChatOut,
-            400: OpenApiResponse(ERROR_SCHEMA),
-            404: OpenApiResponse(ERROR_SCHEMA),
-            429: OpenApiResponse(ERROR_SCHEMA),
+            400: ERROR,
+            404: ERROR,
+            429: ERROR,
             503: OpenApiResponse(
                 CHAT_UNAVAILABLE_SCHEMA, description="The assistant is down: try again soon"
             ),
@@ -89,31 +76,19 @@ class ChatView(ChatAPIView):
         user_key = f"user:{request.user.pk}" if request.user.is_authenticated else ""
         chat_throttle(request, client_key=user_key or (f"chat:{public_id}" if public_id else ""))
         if public_id:
-            conversation = conversation_get_for_user(public_id=public_id, user=request.user)
-            if conversation is None:
-                return _unknown_conversation(public_id)
+            conversation = _conversation(public_id, request.user)
         else:
             conversation = conversation_start(
                 language=data.get("language") or "", user=request.user, source="api"
             )
-        try:
-            replies = chat_message_send(
-                conversation=conversation,
-                text=data["message"],
-                language=data.get("language") or conversation.language,
-                metadata=data.get("metadata") or {},
-                user=request.user,
-            )
-        except ChatUnavailable as exc:
-            return Response(
-                {
-                    "conversation_id": conversation.public_id,
-                    "detail": exc.message,
-                    "web_form_url": settings.CHATBOT_WEB_FORM_URL,
-                    "errors": {"assistant": ["The assistant is not available right now."]},
-                },
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
+        # The assistant down: ChatUnavailable, answered 503 with the web form's address.
+        replies = chat_message_send(
+            conversation=conversation,
+            text=data["message"],
+            language=data.get("language") or conversation.language,
+            metadata=data.get("metadata") or {},
+            user=request.user,
+        )
         out = {
             "conversation_id": conversation.public_id,
             "replies": [{"text": r.text, "buttons": r.buttons} for r in replies],
@@ -130,10 +105,10 @@ class ChatPhotoView(ChatAPIView):
         request={"multipart/form-data": ChatPhotoIn},
         responses={
             201: ChatPhotoOut,
-            400: OpenApiResponse(ERROR_SCHEMA),
-            404: OpenApiResponse(ERROR_SCHEMA),
-            413: OpenApiResponse(ERROR_SCHEMA),
-            429: OpenApiResponse(ERROR_SCHEMA),
+            400: ERROR,
+            404: ERROR,
+            413: ERROR,
+            429: ERROR,
         },
     )
     def post(self, request: Request) -> Response:
@@ -145,12 +120,7 @@ class ChatPhotoView(ChatAPIView):
         public_id = data_in.validated_data["conversation_id"]
         user_key = f"user:{request.user.pk}" if request.user.is_authenticated else ""
         chat_throttle(request, client_key=user_key or f"chat:{public_id}")
-        conversation = conversation_get_for_user(public_id=public_id, user=request.user)
-        if conversation is None:
-            return _unknown_conversation(public_id)
+        conversation = _conversation(public_id, request.user)
         photo = data_in.validated_data["photo"]
-        try:
-            stored = chat_photo_store(conversation=conversation, data=photo.read())
-        except ChatPhotoRejected as exc:
-            return error_response({"photo": [exc.message]}, status_code=exc.status)
+        stored = chat_photo_store(conversation=conversation, data=photo.read())
         return Response(ChatPhotoOut({"photo": stored.reference}).data, status=201)

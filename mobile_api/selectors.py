@@ -3,24 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.contrib.gis.measure import D
-from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from backend.catalog.models import ServiceType
-from backend.photos.models import Photo
 from backend.service_requests.models import (
-    OPEN_STATUSES,
     ServiceRequest,
-    ServiceRequestEvent,
 )
-from backend.service_requests.selectors import public_events
+from backend.service_requests.selectors import service_requests_open_near, with_public_history
 
 NEARBY_LIMIT = 20
 
@@ -31,14 +24,9 @@ def service_requests_nearby(
     """Open requests of the type within the duplicate radius and window, nearest first: the
     ones a resident may follow instead of filing the same problem again."""
     radius = radius_m or settings.DUPLICATE_RADIUS_M
-    since = timezone.now() - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
     return (
-        ServiceRequest.objects.filter(
-            service_type=service_type,
-            status__in=OPEN_STATUSES,
-            requested_at__gte=since,
-            location__distance_lte=(point, D(m=radius)),
-        )
+        service_requests_open_near(point=point, radius_m=radius)
+        .filter(service_type=service_type)
         .select_related("service_type", "service_type__department")
         .annotate(distance=Distance("location", point))
         .order_by("distance", "id")[:NEARBY_LIMIT]
@@ -70,16 +58,5 @@ def service_request_get(*, public_id: str) -> ServiceRequest | None:
 def service_request_timeline(*, public_id: str) -> ServiceRequest | None:
     """A request with its public events and all its photos (the report's and the crew's
     proof), oldest first. No contact data, no internal notes."""
-    return (
-        ServiceRequest.objects.select_related("service_type")
-        .prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id")),
-            Prefetch(
-                "events",
-                queryset=public_events(ServiceRequestEvent.objects.order_by("created_at", "id")),
-                to_attr="public_event_list",
-            ),
-        )
-        .filter(public_id=public_id)
-        .first()
-    )
+    requests = ServiceRequest.objects.select_related("service_type")
+    return with_public_history(requests).filter(public_id=public_id).first()

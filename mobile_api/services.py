@@ -19,14 +19,23 @@ from rest_framework.authtoken.models import Token
 
 from backend.accounts import services as accounts
 from backend.accounts.services import AccountError
+from backend.errors import City311Error, ErrorCode
 from backend.outbox.services import outbox_call
 from backend.service_requests.models import RequestFollower, ServiceRequest
 from mobile_api.models import ActionReplay, Device, Platform
 from mobile_api.push import PushMessage, web_push_endpoint_problem
 
 
-class ReplayConflict(Exception):
-    """The idempotency key was used before for another action or another body."""
+class ReplayConflict(City311Error):
+    """The idempotency key was used before for another action or another body (422)."""
+
+    code = ErrorCode.UNPROCESSABLE
+
+    def __init__(self, key: str = "") -> None:
+        self.key = key
+        super().__init__(
+            {"Idempotency-Key": ["This key was used for another action or with another body."]}
+        )
 
 
 def _user_id(user: AbstractBaseUser | AnonymousUser) -> int:
@@ -90,11 +99,14 @@ def push_send(*, user_id: int, message: PushMessage) -> int:
     return len(devices)
 
 
-class PushSubscriptionError(Exception):
+class PushSubscriptionError(City311Error):
+    """A browser's subscription refused, naming the field (400)."""
+
     def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__({field: [message]}, field=field)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def web_push_subscribe(

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from backend.routes import action_paths
 from mobile_api import views
 
 app_name = "mobile_api"
@@ -16,18 +17,14 @@ urlpatterns = [
     # Before requests/<public_id>: "nearby" is not a request id.
     path("requests/nearby", views.RequestNearbyView.as_view(), name="requests-nearby"),
     path("requests/<str:public_id>", views.RequestDetailView.as_view(), name="request-detail"),
-    path(
-        "requests/<str:public_id>/timeline",
-        views.RequestTimelineView.as_view(),
-        name="request-timeline",
-    ),
-    path(
-        "requests/<str:public_id>/follow", views.RequestFollowView.as_view(), name="request-follow"
-    ),
-    path(
-        "requests/<str:public_id>/feedback",
-        views.RequestFeedbackView.as_view(),
-        name="request-feedback",
+    *action_paths(
+        "requests/<str:public_id>",
+        {
+            "timeline": views.RequestTimelineView,
+            "follow": views.RequestFollowView,
+            "feedback": views.RequestFeedbackView,
+        },
+        name="request-{}",
     ),
     path("crew/workorders", views.CrewWorkOrderListView.as_view(), name="crew-workorders"),
     path(
@@ -35,11 +32,15 @@ urlpatterns = [
         views.CrewWorkOrderDetailView.as_view(),
         name="crew-workorder-detail",
     ),
-    path("crew/workorders/<str:pk>/start", views.CrewStartView.as_view(), name="crew-start"),
-    path("crew/workorders/<str:pk>/hold", views.CrewHoldView.as_view(), name="crew-hold"),
-    path(
-        "crew/workorders/<str:pk>/complete", views.CrewCompleteView.as_view(), name="crew-complete"
+    *action_paths(
+        "crew/workorders/<str:pk>",
+        {
+            "start": views.CrewStartView,
+            "hold": views.CrewHoldView,
+            "complete": views.CrewCompleteView,
+            "resume": views.CrewResumeView,
+            "note": views.CrewNoteView,
+        },
+        name="crew-{}",
     ),
-    path("crew/workorders/<str:pk>/resume", views.CrewResumeView.as_view(), name="crew-resume"),
-    path("crew/workorders/<str:pk>/note", views.CrewNoteView.as_view(), name="crew-note"),
 ]

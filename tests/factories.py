@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.intake.services import service_request_submit
+from backend.intake.services import IntakeResult, service_request_submit
 from backend.service_requests.models import ServiceRequest
 from tests.conftest import BOSTON
 
@@ -24,15 +24,21 @@ DEFAULT_ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
-def submit(
+def submit_result(
     service_code: str = "pothole",
     *,
     lat: float = BOSTON[0],
     long: float = BOSTON[1],
     channel: str = "app",
     **kwargs: Any,
-) -> ServiceRequest:
+) -> IntakeResult:
+    """``service_request_submit`` at City Hall from the app, with the service's default
+    answers unless given."""
     kwargs.setdefault("attributes", DEFAULT_ANSWERS[service_code])
     return service_request_submit(
         service_code=service_code, channel=channel, lat=lat, long=long, **kwargs
-    ).service_request
+    )
+
+
+def submit(service_code: str = "pothole", **kwargs: Any) -> ServiceRequest:
+    return submit_result(service_code, **kwargs).service_request

@@ -5,17 +5,17 @@ are imported in a fresh interpreter with production environments."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.processes import python_with_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker" / "compose.yaml"
@@ -209,21 +209,11 @@ def test_env_example_documents_every_setting() -> None:
 
 def start_django(**env: str) -> subprocess.CompletedProcess[str]:
     """Imports the settings and sets Django up in a fresh interpreter."""
-    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
-    clean.update(DJANGO_SETTINGS_MODULE="backend.settings", **env)
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return python_with_settings(code, **env)
 
 
 @pytest.mark.parametrize(

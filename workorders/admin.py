@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from backend.admin_readonly import ConditionFilter, ReadOnlyAdmin, ReadOnlyInlineMixin
 from backend.process_cache import ClearsProcessCachesAdmin
-from backend.service_requests.admin import ReadOnlyInlineMixin
 from workorders.live import memberships_changed
 from workorders.models import (
     Area,
@@ -33,17 +33,6 @@ from workorders.models import (
     WorkOrderEvent,
     WorkOrderHold,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -69,19 +58,13 @@ class ProofPhotoInline(ReadOnlyInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class OverdueFilter(admin.SimpleListFilter):
+class OverdueFilter(ConditionFilter):
     title = "overdue"
     parameter_name = "overdue"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Marked overdue"), ("again", "Past twice the turnaround")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(overdue_at__isnull=False)
-        if self.value() == "again":
-            return queryset.filter(escalated_again_at__isnull=False)
-        return queryset
+    conditions = {
+        "yes": ("Marked overdue", Q(overdue_at__isnull=False)),
+        "again": ("Past twice the turnaround", Q(escalated_again_at__isnull=False)),
+    }
 
 
 @admin.register(WorkOrder)

@@ -5,12 +5,13 @@ them."""
 from __future__ import annotations
 
 from backend.errors import City311Error, ErrorCode
-from backend.service_requests.models import Status
-from workorders.models import WorkOrderStatus
+from backend.errors import IllegalTransition as IllegalTransition
 
 
 class WorkOrderError(City311Error):
     """A work-order operation refused (400 unless a subclass or the raise site says else)."""
+
+    detail_is_message = True
 
     def __init__(
         self,
@@ -41,17 +42,3 @@ class Conflict(WorkOrderError):
     """The request or work order is not in a state that allows this (409)."""
 
     code = ErrorCode.CONFLICT
-
-
-class IllegalTransition(Conflict):
-    """The work order is not in a status the transition starts from (409)."""
-
-    def __init__(self, *, action: str, current_status: str, entity: str = "work order"):
-        self.action = action
-        self.current_status = current_status
-        label = (
-            WorkOrderStatus(current_status).label.lower()
-            if entity == "work order"
-            else Status(current_status).label.lower()
-        )
-        super().__init__(f"Cannot {action} a {entity} that is {label}.", field="status")

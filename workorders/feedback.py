@@ -5,7 +5,10 @@ The link is a ``TimestampSigner`` token (salted) naming the closing event, so it
 that closure only, cannot be forged or pointed at another request, and expires after
 ``FEEDBACK_LINK_MAX_AGE_DAYS``. One answer per closure. "Not fixed" within
 ``FEEDBACK_REOPEN_DAYS`` of the closure reopens the request with a new work order whose SLA
-clock starts then."""
+clock starts then.
+
+This module signs and reads the links (the resident's messages carry them) and shows the
+form; the answer is written by ``backend.cases.feedback.feedback_submit``, which reopens."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,17 +29,11 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
-from workorders.models import Feedback, WorkOrder
+from workorders.errors import Conflict, WorkOrderError
+from workorders.models import Feedback
 from workorders.selectors import (
-    close_event_latest,
     feedback_for_close_event,
     proof_photos_for_close,
-)
-from workorders.services import (
-    Conflict,
-    InvalidInput,
-    WorkOrderError,
-    service_request_reopen_for_work,
 )
 
 SALT = "city311.workorders.feedback"
@@ -112,82 +108,6 @@ def feedback_can_reopen(*, close_event: ServiceRequestEvent, now: datetime) -> b
 
 
 @dataclass(frozen=True)
-class FeedbackResult:
-    feedback: Feedback
-    reopened: bool
-    work_order: WorkOrder | None = None
-    # Why "not fixed" did not reopen: "" when it did, or when the answer was "fixed".
-    not_reopened_because: str = ""
-
-
-def feedback_submit(
-    *,
-    close_event: ServiceRequestEvent,
-    fixed: bool,
-    rating: int | None = None,
-    comment: str = "",
-    channel: str = "web",
-    at: datetime | None = None,
-) -> FeedbackResult:
-    """Records the resident's answer; "not fixed" within the window reopens the request."""
-    if rating is not None and not 1 <= rating <= 5:
-        raise InvalidInput(_("A rating is a whole number from 1 to 5."), field="rating")
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise InvalidInput(
-            _("At most %(count)s characters.") % {"count": COMMENT_MAX}, field="comment"
-        )
-    now = at or timezone.now()
-    with transaction.atomic():
-        service_request = ServiceRequest.objects.select_for_update().get(
-            pk=close_event.service_request_id
-        )
-        if Feedback.objects.filter(close_event=close_event).exists():
-            raise FeedbackAlreadyGiven()
-        work_order: WorkOrder | None = None
-        because = ""
-        if not fixed:
-            latest = close_event_latest(service_request_id=service_request.pk)
-            if not feedback_can_reopen(close_event=close_event, now=now):
-                because = _(
-                    "It is more than %(days)s days since the request was closed: please report "
-                    "the problem again."
-                ) % {"days": settings.FEEDBACK_REOPEN_DAYS}
-            elif (
-                service_request.status != Status.CLOSED
-                or latest is None
-                or (latest.pk != close_event.pk)
-            ):
-                because = _("The request has been reopened already.")
-            else:
-                work_order = service_request_reopen_for_work(
-                    service_request=service_request,
-                    public_note="You told us the problem is not fixed: we have reopened your "
-                    "request and a crew will look again.",
-                    internal_note=f"Reopened by the resident's feedback: {comment}"
-                    if comment
-                    else "Reopened by the resident's feedback.",
-                    channel=channel,
-                    at=now,
-                )
-        feedback = Feedback.objects.create(
-            service_request=service_request,
-            close_event=close_event,
-            fixed=fixed,
-            rating=rating,
-            comment=comment,
-            reopened=work_order is not None,
-            created_at=now,
-        )
-    return FeedbackResult(
-        feedback=feedback,
-        reopened=work_order is not None,
-        work_order=work_order,
-        not_reopened_because=because,
-    )
-
-
-@dataclass(frozen=True)
 class FeedbackForm:
     """What the feedback page (and its JSON twin) shows for a link."""
 
@@ -199,18 +119,25 @@ class FeedbackForm:
     can_reopen: bool
 
 
+def proof_photo_urls(*, close_event: ServiceRequestEvent) -> list[str]:
+    """The processed proof photos of the work a closure ended (relative to the site unless on
+    a CDN): the feedback page shows them, and so does the closing message
+    (``WorkOrdersConfig.ready()`` registers this with the request domain's hooks)."""
+    return [
+        proof.photo.display.url
+        for proof in proof_photos_for_close(
+            service_request_id=close_event.service_request_id, closed_at=close_event.created_at
+        )
+        if proof.photo.state == ProcessingState.READY and proof.photo.display
+    ]
+
+
 def feedback_form_get(*, token: str, now: datetime | None = None) -> FeedbackForm:
     """Raises ``FeedbackLinkInvalid`` or ``FeedbackLinkExpired`` for a bad token."""
     event = feedback_close_event_get(token=token)
     service_request = event.service_request
     answer = feedback_for_close_event(close_event_id=event.pk)
-    photos = [
-        proof.photo.display.url
-        for proof in proof_photos_for_close(
-            service_request_id=service_request.pk, closed_at=event.created_at
-        )
-        if proof.photo.state == ProcessingState.READY and proof.photo.display
-    ]
+    photos = proof_photo_urls(close_event=event)
     return FeedbackForm(
         close_event=event,
         service_request=service_request,

@@ -5,15 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from backend.task_retry import retried
 from workorders import escalation
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    max_retries=3,
-    retry_backoff=True,
-)
+@shared_task(**retried(on=(OperationalError, InterfaceError), max_retries=3))
 def work_orders_escalate() -> dict[str, int]:
     """Beat, every few minutes: mark what became overdue, then e-mail the supervisors.
     An e-mail that fails stays in the outbox for the next run."""

@@ -6,19 +6,17 @@ from analytics.api import views
 
 app_name = "analytics_api"
 
-urlpatterns = [
-    path("scorecard", views.ScorecardView.as_view(), name="scorecard"),
-    path("departments/<slug:code>", views.DepartmentView.as_view(), name="department"),
-    path(
-        "departments/<slug:code>/overdue",
-        views.DepartmentOverdueView.as_view(),
-        name="department-overdue",
-    ),
-    path("metrics", views.MetricsView.as_view(), name="metrics"),
-    path("backlog", views.BacklogView.as_view(), name="backlog"),
-    path("equity", views.EquityView.as_view(), name="equity"),
-    path("hotspots", views.HotspotsView.as_view(), name="hotspots"),
-    path("satisfaction", views.SatisfactionView.as_view(), name="satisfaction"),
-    path("teams/<int:pk>", views.TeamView.as_view(), name="team"),
-    path("live", views.LiveView.as_view(), name="live"),
-]
+# (route, view, name): one read each.
+ROUTES: tuple[tuple[str, type[views.AnalyticsView], str], ...] = (
+    ("scorecard", views.ScorecardView, "scorecard"),
+    ("departments/<slug:code>", views.DepartmentView, "department"),
+    ("departments/<slug:code>/overdue", views.DepartmentOverdueView, "department-overdue"),
+    ("metrics", views.MetricsView, "metrics"),
+    ("backlog", views.BacklogView, "backlog"),
+    ("equity", views.EquityView, "equity"),
+    ("hotspots", views.HotspotsView, "hotspots"),
+    ("satisfaction", views.SatisfactionView, "satisfaction"),
+    ("teams/<int:pk>", views.TeamView, "team"),
+    ("live", views.LiveView, "live"),
+)
+urlpatterns = [path(route, view.as_view(), name=name) for route, view, name in ROUTES]

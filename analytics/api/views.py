@@ -5,7 +5,8 @@ and answers JSON, or CSV with ``?format=csv`` (``table=`` picks the table)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -51,6 +52,16 @@ TABLE_PARAMETER = OpenApiParameter(
     "table", str, description="With format=csv: which table of the answer to export"
 )
 FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"])
+_Documented = TypeVar("_Documented", bound=Callable[..., Any])
+
+
+def documented(
+    summary: str, *query: Any, table: bool = False
+) -> Callable[[_Documented], _Documented]:
+    """A view's OpenAPI description: its query's serializer, ``format`` and (``table``: an
+    answer with tables to choose from) ``table``, and the answers every analytics view gives."""
+    parameters = [*query, FORMAT_PARAMETER, *([TABLE_PARAMETER] if table else [])]
+    return extend_schema(summary=summary, parameters=parameters, responses=RESPONSES)
 
 
 class IsAnalyticsStaff(BasePermission):
@@ -95,7 +106,21 @@ class AnalyticsView(APIView):
             raise exceptions.NotFound("No such department.")
         return department
 
-    def answer(self, data: dict[str, Any]) -> Response:
+    def visible_departments(self) -> set[int] | None:
+        """The departments this user reads (None: the whole city)."""
+        return None if self.access.citywide else set(self.access.departments)
+
+    def visible_types(self, department: Department | None = None) -> list[int] | None:
+        """The service types a read covers (None: every type): the ``department`` asked for
+        (404 if the user does not see it), else every department the user sees."""
+        visible = self.visible_departments()
+        if department is not None:
+            if visible is not None and department.pk not in visible:
+                raise exceptions.NotFound("No such department.")
+            visible = {department.pk}
+        return _types_of(visible)
+
+    def answer(self, data: Mapping[str, Any]) -> Response:
         renderer = getattr(self.request, "accepted_renderer", None)
         if renderer is not None and renderer.format == "csv":
             table = self.request.query_params.get("table") or (
@@ -105,15 +130,11 @@ class AnalyticsView(APIView):
                 raise exceptions.ValidationError(
                     {"table": [f"Choose one of: {', '.join(self.tables)}."]}
                 )
-            rows = data
+            rows: Any = data
             for part in table.split("."):
                 rows = rows[part]
             return Response(rows if isinstance(rows, list) else [rows])
         return Response(data)
-
-
-def _visible_departments(access: AnalyticsAccess) -> set[int] | None:
-    return None if access.citywide else set(access.departments)
 
 
 def _types_of(department_ids: set[int] | None) -> list[int] | None:
@@ -124,27 +145,27 @@ def _types_of(department_ids: set[int] | None) -> list[int] | None:
     )
 
 
-@extend_schema(
-    summary="Leadership scorecard: each indicator against its target, per department and city",
-    parameters=[WindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
-    responses=RESPONSES,
+@documented(
+    "Leadership scorecard: each indicator against its target, per department and city",
+    WindowIn,
+    table=True,
 )
 class ScorecardView(AnalyticsView):
     tables: tuple[str, ...] = ("departments", "city.indicators")
 
     def get(self, request: Request) -> Response:
         params = self.parse(WindowIn)
-        data = scorecard(window=params["window"], department_ids=_visible_departments(self.access))
+        data = scorecard(window=params["window"], department_ids=self.visible_departments())
         if not self.access.citywide:
             data.pop("city")  # the city's figures are leadership's
             self.tables = ("departments",)
         return self.answer(data)
 
 
-@extend_schema(
-    summary="A department's page: backlog by age, percentiles, trends, overdue list",
-    parameters=[DepartmentWindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
-    responses=RESPONSES,
+@documented(
+    "A department's page: backlog by age, percentiles, trends, overdue list",
+    DepartmentWindowIn,
+    table=True,
 )
 class DepartmentView(AnalyticsView):
     tables = ("by_service_type", "trend", "overdue", "backlog.by_age", "summary")
@@ -155,11 +176,7 @@ class DepartmentView(AnalyticsView):
         return self.answer(department_page(department=department, window=params["window"]))
 
 
-@extend_schema(
-    summary="A department's overdue open requests, most urgent (age x priority) first",
-    parameters=[OverdueIn, FORMAT_PARAMETER],
-    responses=RESPONSES,
-)
+@documented("A department's overdue open requests, most urgent (age x priority) first", OverdueIn)
 class DepartmentOverdueView(AnalyticsView):
     tables = ("overdue",)
 
@@ -172,25 +189,18 @@ class DepartmentOverdueView(AnalyticsView):
         )
 
 
-@extend_schema(
-    summary="Response and close times (p50/p85/p90), on-time share, counts, by a dimension",
-    parameters=[MetricsIn, FORMAT_PARAMETER],
-    responses=RESPONSES,
+@documented(
+    "Response and close times (p50/p85/p90), on-time share, counts, by a dimension", MetricsIn
 )
 class MetricsView(AnalyticsView):
     tables = ("rows",)
 
     def get(self, request: Request) -> Response:
         params = self.parse(MetricsIn)
-        visible = _visible_departments(self.access)
-        department = params.get("department")
-        if department is not None:
-            if visible is not None and department.pk not in visible:
-                raise exceptions.NotFound("No such department.")
-            visible = {department.pk}
+        types = self.visible_types(params.get("department"))
         group = params["group_by"]
         grouped = selectors.measures_grouped(
-            window=params["window"], group_by=(group,), service_type_ids=_types_of(visible)
+            window=params["window"], group_by=(group,), service_type_ids=types
         )
         labels = _labels(group)
         rows = [
@@ -202,14 +212,7 @@ class MetricsView(AnalyticsView):
             for key, m in grouped.items()
         ]
         rows.sort(key=lambda r: str(r["label"]))
-        window = params["window"]
-        return self.answer(
-            {
-                "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
-                "group_by": group,
-                "rows": rows,
-            }
-        )
+        return self.answer({"window": params["window"].as_dict(), "group_by": group, "rows": rows})
 
 
 def _labels(group: str) -> dict[Any, str]:
@@ -226,23 +229,17 @@ def _labels(group: str) -> dict[Any, str]:
     return {}
 
 
-@extend_schema(
-    summary="Backlog now (open, overdue, by age) and per day: created, closed, net, backlog",
-    parameters=[BacklogIn, FORMAT_PARAMETER, TABLE_PARAMETER],
-    responses=RESPONSES,
+@documented(
+    "Backlog now (open, overdue, by age) and per day: created, closed, net, backlog",
+    BacklogIn,
+    table=True,
 )
 class BacklogView(AnalyticsView):
     tables = ("trend", "now.by_age")
 
     def get(self, request: Request) -> Response:
         params = self.parse(BacklogIn)
-        visible = _visible_departments(self.access)
-        department = params.get("department")
-        if department is not None:
-            if visible is not None and department.pk not in visible:
-                raise exceptions.NotFound("No such department.")
-            visible = {department.pk}
-        types = _types_of(visible)
+        types = self.visible_types(params.get("department"))
         return self.answer(
             {
                 "now": selectors.backlog_now(service_type_ids=types),
@@ -251,18 +248,13 @@ class BacklogView(AnalyticsView):
         )
 
 
-@extend_schema(
-    summary="Equity: the metrics per area and the spread between the best and worst area",
-    parameters=[EquityIn, FORMAT_PARAMETER],
-    responses=RESPONSES,
-)
+@documented("Equity: the metrics per area and the spread between the best and worst area", EquityIn)
 class EquityView(AnalyticsView):
     tables = ("areas",)
 
     def get(self, request: Request) -> Response:
         params = self.parse(EquityIn)
-        visible = _visible_departments(self.access)
-        types = _types_of(visible)
+        types = self.visible_types()
         service_type = params.get("service_type")
         if service_type is not None:
             if types is not None and service_type.pk not in types:
@@ -275,10 +267,10 @@ class EquityView(AnalyticsView):
         )
 
 
-@extend_schema(
-    summary="Hotspots: requests per grid cell for a service type and period; overdue points",
-    parameters=[HotspotsIn, FORMAT_PARAMETER, TABLE_PARAMETER],
-    responses=RESPONSES,
+@documented(
+    "Hotspots: requests per grid cell for a service type and period; overdue points",
+    HotspotsIn,
+    table=True,
 )
 class HotspotsView(AnalyticsView):
     tables = ("cells", "overdue")
@@ -288,36 +280,22 @@ class HotspotsView(AnalyticsView):
         service_type: ServiceType = params["service_type"]
         if not self.access.sees_department(service_type.department_id):
             raise exceptions.NotFound("No such service type.")
-        window = params["window"]
-        return self.answer(
-            {
-                "service_type": service_type.service_code,
-                "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
-                "cells": selectors.hotspots(service_type_id=service_type.pk, window=window),
-                "overdue": selectors.overdue_points(service_type_id=service_type.pk),
-            }
-        )
+        data = selectors.hotspot_map(service_type=service_type, window=params["window"])
+        data.pop("service_name")  # the pages' caption, not the API's
+        return self.answer(data)
 
 
-@extend_schema(
-    summary="Resident satisfaction (feedback), reopen rate and channel mix",
-    parameters=[WindowIn, FORMAT_PARAMETER, TABLE_PARAMETER],
-    responses=RESPONSES,
-)
+@documented("Resident satisfaction (feedback), reopen rate and channel mix", WindowIn, table=True)
 class SatisfactionView(AnalyticsView):
     tables = ("channels",)
 
     def get(self, request: Request) -> Response:
         params = self.parse(WindowIn)
-        types = _types_of(_visible_departments(self.access))
+        types = self.visible_types()
         return self.answer(selectors.satisfaction(window=params["window"], service_type_ids=types))
 
 
-@extend_schema(
-    summary="A crew's view: its open orders by due time, overdue, last 30 days' completions",
-    parameters=[FORMAT_PARAMETER],
-    responses=RESPONSES,
-)
+@documented("A crew's view: its open orders by due time, overdue, last 30 days' completions")
 class TeamView(AnalyticsView):
     tables = ("queue",)
 
@@ -328,15 +306,9 @@ class TeamView(AnalyticsView):
         return self.answer(selectors.team_view(team=team))
 
 
-@extend_schema(
-    summary="Live counters now: open, overdue, submitted today, closed today",
-    parameters=[FORMAT_PARAMETER],
-    responses=RESPONSES,
-)
+@documented("Live counters now: open, overdue, submitted today, closed today")
 class LiveView(AnalyticsView):
     tables = ("departments",)
 
     def get(self, request: Request) -> Response:
-        return self.answer(
-            selectors.live_counters(department_ids=_visible_departments(self.access))
-        )
+        return self.answer(selectors.live_counters(department_ids=self.visible_departments()))

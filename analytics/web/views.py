@@ -8,8 +8,9 @@ counters current over ``/ws/analytics/``."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -22,9 +23,10 @@ from django.views.decorators.http import require_GET
 from analytics import opendata, selectors
 from analytics.access import AnalyticsAccess, analytics_access_get
 from analytics.api.serializers import DepartmentWindowIn, HotspotsIn, WindowIn
-from analytics.measures import city_zone
+from analytics.measures import day_start
 from analytics.scorecard import department_page, scorecard
 from backend.catalog.models import Department, ServiceType
+from backend.errors import City311Error
 from workorders.models import Team
 
 LOGIN_URL = "accounts:login"  # backend/accounts: residents, crews and staff sign in there
@@ -63,6 +65,29 @@ def _nav(access: AnalyticsAccess) -> dict[str, Any]:
     }
 
 
+def _figures(
+    request: HttpRequest,
+    template: str,
+    access: AnalyticsAccess,
+    params: dict[str, Any],
+    data: Mapping[str, Any],
+    **more: Any,
+) -> HttpResponse:
+    """A page of figures over a window: the data (and ``more``), the window's period and
+    errors (``_params`` fills in the form's defaults either way), and the navigation."""
+    return render(
+        request,
+        template,
+        {
+            "data": data,
+            **more,
+            "period": params["period"],
+            "errors": params.get("errors"),
+            **_nav(access),
+        },
+    )
+
+
 @login_required(login_url=LOGIN_URL)
 @require_GET
 def scorecard_page(request: HttpRequest) -> HttpResponse:
@@ -73,17 +98,7 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
     if not access.citywide:
         data.pop("city")
     live = selectors.live_counters(department_ids=visible)
-    return render(
-        request,
-        "analytics/scorecard.html",
-        {
-            "data": data,
-            "live": live,
-            "period": params.get("period", "week"),
-            "errors": params.get("errors"),
-            **_nav(access),
-        },
-    )
+    return _figures(request, "analytics/scorecard.html", access, params, data, live=live)
 
 
 @login_required(login_url=LOGIN_URL)
@@ -95,16 +110,7 @@ def department_view(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("No such department.")
     params = _params(DepartmentWindowIn, request)
     data = department_page(department=department, window=params["window"])
-    return render(
-        request,
-        "analytics/department.html",
-        {
-            "data": data,
-            "period": params.get("period", "quarter"),
-            "errors": params.get("errors"),
-            **_nav(access),
-        },
-    )
+    return _figures(request, "analytics/department.html", access, params, data)
 
 
 @login_required(login_url=LOGIN_URL)
@@ -140,14 +146,9 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             service_type = serializer.validated_data["service_type"]
             if not access.sees_department(service_type.department_id):
                 raise Http404("No such service type.")
-            window = serializer.validated_data["window"]
-            context["data"] = {
-                "service_type": service_type.service_code,
-                "service_name": service_type.name,
-                "window": {"first": window.first.isoformat(), "last": window.last.isoformat()},
-                "cells": selectors.hotspots(service_type_id=service_type.pk, window=window),
-                "overdue": selectors.overdue_points(service_type_id=service_type.pk),
-            }
+            context["data"] = selectors.hotspot_map(
+                service_type=service_type, window=serializer.validated_data["window"]
+            )
         else:
             context["errors"] = serializer.errors
     return render(request, "analytics/hotspots.html", context)
@@ -156,17 +157,23 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
 # --- Open data (public)
 
 
-def _export_filters(request: HttpRequest) -> dict[str, Any]:
+class ExportFilters(TypedDict, total=False):
+    """What ``opendata.requests_rows`` is asked for: submitted in [start, end), a type."""
+
+    start: datetime
+    end: datetime
+    service_type_id: int | None
+
+
+def _export_filters(request: HttpRequest) -> ExportFilters:
     serializer = WindowIn(data=request.GET)
     errors: dict[str, list[str]] = {}
-    filters: dict[str, Any] = {}
+    filters: ExportFilters = {}
     if any(k in request.GET for k in ("start", "end")):
         if serializer.is_valid():
             window = serializer.validated_data["window"]
-            filters["start"] = datetime.combine(window.first, time(0), tzinfo=city_zone())
-            filters["end"] = datetime.combine(
-                window.last + timedelta(days=1), time(0), tzinfo=city_zone()
-            )
+            filters["start"] = day_start(window.first)
+            filters["end"] = day_start(window.last + timedelta(days=1))
         else:
             errors.update({k: [str(m) for m in v] for k, v in serializer.errors.items()})
     code = request.GET.get("service_code")
@@ -180,9 +187,8 @@ def _export_filters(request: HttpRequest) -> dict[str, Any]:
     return filters
 
 
-class _BadExport(Exception):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
+class _BadExport(City311Error):
+    """The open-data export's filters refused (400, naming each wrong one)."""
 
 
 def _bad(errors: dict[str, list[str]]) -> JsonResponse:

@@ -10,15 +10,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from backend.errors import City311Error
 
-class AccountError(Exception):
+
+class AccountError(City311Error):
     """A sign-up or sign-in refused, naming the field (and the HTTP status for the API)."""
 
     def __init__(self, message: str, *, field: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status_code = status_code
+        super().__init__({field: [message]}, field=field, status_code=status_code)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _exists_error() -> AccountError:

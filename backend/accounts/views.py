@@ -65,6 +65,14 @@ def _throttled(response: HttpResponseBase, seconds: int) -> HttpResponseBase:
     return response
 
 
+def _form_throttled(view: Any, exc: Throttled) -> HttpResponseBase:
+    """The view's form again, carrying the throttle's message: a 429 with Retry-After."""
+    message, seconds = _too_many(getattr(exc, "wait", None))
+    form = view.get_form()
+    form.add_error(None, message)
+    return _throttled(view.form_invalid(form), seconds)
+
+
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
@@ -105,10 +113,7 @@ class SignupView(FormView):
         try:
             signup_throttle(request)
         except Throttled as exc:
-            message, seconds = _too_many(getattr(exc, "wait", None))
-            form = self.get_form()
-            form.add_error(None, message)
-            return _throttled(self.form_invalid(form), seconds)  # type: ignore[return-value]
+            return _form_throttled(self, exc)  # type: ignore[return-value]
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: SignupForm) -> HttpResponse:
@@ -140,10 +145,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 rate=rate_setting("RATELIMIT_LOGIN_IP"),
             )
         except Throttled as exc:
-            message, seconds = _too_many(getattr(exc, "wait", None))
-            form = self.get_form()
-            form.add_error(None, message)
-            return _throttled(self.form_invalid(form), seconds)  # type: ignore[return-value]
+            return _form_throttled(self, exc)  # type: ignore[return-value]
         return super().post(request, *args, **kwargs)
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from backend.catalog.models import ServiceType
 from backend.catalog.selectors import service_type_get_for_intake
+from backend.errors import City311Error, ErrorCode
 from backend.intake.validation import (
     Errors,
     add_error,
@@ -52,23 +53,29 @@ from workorders.services import work_order_create
 from workorders.sla import due_at_compute
 
 
-class IntakeError(Exception):
+class IntakeError(City311Error):
     """A submission that cannot be accepted. ``errors`` maps each wrong field to messages;
     ``status`` is the HTTP status that fits (400, or 404 for an unknown service, 413 for an
     oversized photo)."""
 
     def __init__(self, errors: Errors, *, status: int = 400) -> None:
-        self.errors = errors
-        self.status = status
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        super().__init__(errors, status_code=status)
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(City311Error):
     """The idempotency key was used before for a different submission (HTTP 422)."""
+
+    code = ErrorCode.UNPROCESSABLE
 
     def __init__(self, service_request: ServiceRequest) -> None:
         self.service_request = service_request
-        super().__init__("This Idempotency-Key was already used for a different submission.")
+        super().__init__(
+            "This Idempotency-Key was already used for a different submission.",
+            field="Idempotency-Key",
+        )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)

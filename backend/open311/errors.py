@@ -12,7 +12,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-Errors = dict[str, list[str]]
+from backend.errors import City311Error, Errors
 
 # Intake's error keys, as Open311 names the parameters.
 INTAKE_FIELD_NAMES = {
@@ -23,11 +23,11 @@ INTAKE_FIELD_NAMES = {
 }
 
 
-class Open311Error(Exception):
+class Open311Error(City311Error):
+    """A GeoReport refusal, its errors under Open311's parameter names."""
+
     def __init__(self, errors: Errors, *, status: int = 400) -> None:
-        self.errors = errors
-        self.status = status
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        super().__init__(errors, status_code=status)
 
 
 def error_list(errors: Errors, *, status: int) -> list[dict[str, Any]]:
@@ -53,8 +53,8 @@ def intake_errors(errors: Errors) -> Errors:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Open311Error):
-        return error_response(exc.errors, status=exc.status)
+    if isinstance(exc, City311Error):  # Open311Error, IntakeError (renamed), PhotoTooLarge...
+        return error_response(exc.errors, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         return error_response({"body": ["The request body is too large."]}, status=413)
     if isinstance(exc, TooManyFieldsSent):

@@ -25,8 +25,7 @@ from rest_framework.views import APIView
 
 from backend.catalog.selectors import service_type_list
 from backend.i18n import language_current
-from backend.intake.services import IntakeError, PhotoUpload
-from backend.middleware import NUL_MESSAGE
+from backend.intake.services import PhotoUpload
 from backend.open311 import serializers as out
 from backend.open311.errors import Open311Error, error_list, exception_handler
 from backend.open311.models import TokenState
@@ -50,7 +49,8 @@ from backend.open311.services import (
     api_key_authenticate,
     open311_request_submit,
 )
-from backend.photos.uploads import PhotoTooLarge, photo_size_check
+from backend.parsers import NUL_MESSAGE
+from backend.photos.uploads import photo_size_check
 from backend.process_cache import ProcessCache
 from backend.ratelimit import intake_throttle
 
@@ -240,10 +240,7 @@ def _photos(request: Request) -> list[PhotoUpload]:
             if len(uploads) >= limit:
                 break
             assert isinstance(upload, UploadedFile)
-            try:
-                photo_size_check(upload, field=name)
-            except PhotoTooLarge as exc:
-                raise Open311Error({name: [exc.message]}, status=exc.status_code) from exc
+            photo_size_check(upload, field=name)  # too large: 413 (errors.exception_handler)
             uploads.append(PhotoUpload(data=upload.read(), field=name))
     return uploads
 
@@ -305,10 +302,7 @@ class RequestsView(Open311View):
         intake_throttle(request, client_key=f"open311:{api_key.pk}")
         submission = _submission(data)
         photos = _photos(request)
-        try:
-            filed = open311_request_submit(api_key=api_key, submission=submission, photos=photos)
-        except IntakeError as exc:
-            raise Open311Error(exc.errors, status=exc.status) from exc
+        filed = open311_request_submit(api_key=api_key, submission=submission, photos=photos)
         if filed.token is not None:
             body = out.request_filed_data(
                 service_request_id=None, token=filed.token.token, notice=None

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
+from backend.errors import City311Error
+
 logger = logging.getLogger(__name__)
 
 # Accepted formats and the extension their raw upload is kept under.
@@ -52,13 +54,14 @@ _EXIF_TIME = re.compile(r"^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(
 _EXIF_OFFSET = re.compile(r"^\s*([+-])(\d{2}):(\d{2})\s*$")
 
 
-class PhotoRejected(Exception):
+class PhotoRejected(City311Error):
     """An upload that cannot be accepted; ``status`` is the HTTP status to answer."""
 
     def __init__(self, message: str, *, status: int = 400) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
+        super().__init__({"photo": [message]}, field="photo", status_code=status)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)

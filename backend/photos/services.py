@@ -49,11 +49,12 @@ def photo_upload_check(*, data: bytes) -> CheckedUpload:
     return CheckedUpload(data=data, info=info, content_hash=hashlib.sha256(data).hexdigest())
 
 
-def _private_path(relative: str) -> Path:
+def private_path(relative: str) -> Path:
+    """Where a private upload lives (PRIVATE_UPLOAD_ROOT): never served."""
     return Path(settings.PRIVATE_UPLOAD_ROOT) / relative
 
 
-def _raw_file_write(path: Path, data: bytes) -> None:
+def private_file_write(path: Path, data: bytes) -> None:
     """Writes atomically under a unique temporary name: concurrent writers never collide and
     a reader never sees half a file. Owner-only permissions (mkstemp): raw uploads still
     carry their EXIF."""
@@ -87,7 +88,7 @@ def photo_attach(
     ext = ACCEPTED_FORMATS[upload.info.format]
     digest = upload.content_hash
     relative = f"{digest[:2]}/{digest}-{service_request.pk}.{ext}"
-    _raw_file_write(_private_path(relative), upload.data)
+    private_file_write(private_path(relative), upload.data)
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
@@ -107,7 +108,7 @@ def photo_attach(
             service_request=service_request, content_hash=upload.content_hash
         )
         if winner.state != ProcessingState.PENDING:
-            _private_path(relative).unlink(missing_ok=True)
+            private_path(relative).unlink(missing_ok=True)
         return winner, False
     return photo, True
 
@@ -148,7 +149,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
         )
         if photo is None:
             return None
-        raw = _private_path(photo.raw_path)
+        raw = private_path(photo.raw_path)
         if not photo.raw_path or not raw.is_file():
             logger.warning("photo %s has no raw upload at %r", photo.pk, photo.raw_path)
             _photo_fail(photo, reason="The uploaded file is missing.")

@@ -5,39 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from backend.photos import services
 from backend.photos.models import Photo, ProcessingState
+from backend.task_retry import requeue, retried
 
 
-@shared_task(
-    acks_late=True,
-    # The database or the broker away for a moment: try again. A bad image is not retried,
-    # the service marks it failed.
-    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
-    max_retries=5,
-    retry_backoff=True,
-)
+# The database or the broker away for a moment: try again. A bad image is not retried, the
+# service marks it failed.
+@shared_task(**retried())
 def photo_process(photo_id: int) -> None:
     services.photo_process(photo_id=photo_id)
 
 
 @shared_task
 def photos_process_pending(older_than_seconds: int = 120) -> int:
-    """Re-queues photos still pending after a while (broker away at submission, lost task).
-
-    Processing a photo twice is harmless: the second run finds it no longer pending."""
+    """Re-queues photos still pending after a while (broker away at submission, lost task)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
         Photo.objects.filter(state=ProcessingState.PENDING, created_at__lt=cutoff)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:500]
     )
-    for photo_id in ids:
-        photo_process.delay(photo_id)
-    return len(ids)
+    return requeue(photo_process, ids)
 
 
 @shared_task

@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from backend.errors import City311Error, ErrorCode
+
 
 def photo_limit_mb() -> str:
     """The size limit in megabytes as people read it: "15", "0.3"."""
@@ -23,15 +25,16 @@ def photo_too_large_message(number: int | None = None) -> str:
     return f"Photo {number} is over {photo_limit_mb()} MB."
 
 
-class PhotoTooLarge(Exception):
+class PhotoTooLarge(City311Error):
     """An uploaded photo over ``PHOTO_MAX_BYTES``: answered 413, naming ``field``."""
 
-    status_code = 413
+    code = ErrorCode.TOO_LARGE
 
     def __init__(self, *, field: str, number: int | None = None) -> None:
-        self.field = field
-        self.message = photo_too_large_message(number)
-        super().__init__(self.message)
+        super().__init__({field: [photo_too_large_message(number)]}, field=field)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def photo_size_check(upload: UploadedFile, *, field: str, number: int | None = None) -> None:

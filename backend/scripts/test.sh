@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test: the same set-up as make run without demo data, then ruff, mypy and pytest
-# against the real PostGIS and Redis. Stops the services afterwards if it started them.
+# make test: the same set-up as make run without demo data, then ruff, mypy, the import
+# contracts (lint-imports) and pytest against the real PostGIS and Redis. Stops the services
+# afterwards if it started them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
@@ -26,6 +27,9 @@ step "ruff"
 .venv/bin/ruff format --check .
 step "mypy"
 .venv/bin/mypy .
+# The layers of docs/architecture.md (pyproject.toml, [tool.importlinter]; ADR 0020).
+step "import contracts"
+.venv/bin/lint-imports
 # The assistant (chatbot/assistant, its own Python 3.10 virtualenv): model, rasa data
 # validate, rasa test, held-out NLU, the actions' pytest. tests/chatbot/ then needs the model.
 bash backend/scripts/chatbot-test.sh

@@ -2,8 +2,8 @@
 
 Status is never a form field. Staff move requests with the list actions, which call the
 transition services (``backend.service_requests.services``); closing and reopening go through
-the work-order services, so the request's work order is cancelled or made anew with it, and
-"change the service" and "merge into" re-route and merge (``workorders.services``). New
+the use cases of ``backend.cases``, so the request's work order is cancelled or made anew with
+it, and "change the service" and "merge into" re-route and merge (``backend.cases``). New
 requests come in through the "Enter a phone report" view, which calls the intake pipeline
 with channel ``phone``. The history (events), photos and work orders show read-only on the
 request's page."""
@@ -26,8 +26,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from backend.admin_readonly import ReadOnlyInlineMixin
+from backend.cases.change_type import service_request_change_type
+from backend.cases.close import service_request_close_for_staff
+from backend.cases.merge import service_request_merge
+from backend.cases.reopen import service_request_reopen_for_work
 from backend.catalog.models import ServiceType
 from backend.catalog.selectors import service_type_list
+from backend.errors import City311Error
 from backend.intake.services import IdempotencyConflict, IntakeError, service_request_submit
 from backend.photos.admin import photo_thumbnail_html
 from backend.photos.models import Photo
@@ -45,34 +51,12 @@ from backend.service_requests.services import (
     service_request_start,
 )
 from workorders.models import WorkOrder
-from workorders.services import (
-    WorkOrderError,
-    service_request_change_type,
-    service_request_close_for_staff,
-    service_request_merge,
-    service_request_reopen_for_work,
-)
 
 # The only fields staff may edit on a request's page: private contact data and priority.
 # Everything else comes from intake or from the transition services.
 EDITABLE_FIELDS = ("priority", "contact_name", "contact_email", "contact_phone")
 # How many public ids an action's message lists before "and N more".
 MESSAGE_IDS_MAX = 20
-
-
-class ReadOnlyInlineMixin:
-    extra: int = 0
-    max_num: int | None = 0
-    can_delete: bool = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -370,11 +354,14 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         for service_request in queryset.order_by("requested_at", "pk"):
             try:
                 apply(service_request, note)
-            except IllegalTransition as exc:
-                label = Status(exc.current_status).label.lower()
-                skipped.append(f"{service_request.public_id} ({label})")
-            except WorkOrderError as exc:
-                skipped.append(f"{service_request.public_id} ({exc.message.rstrip('.')})")
+            except City311Error as exc:
+                # The request state machine's refusal names the status; others say why.
+                reason = (
+                    Status(exc.current_status).label.lower()
+                    if isinstance(exc, IllegalTransition) and exc.raw
+                    else exc.message.rstrip(".")
+                )
+                skipped.append(f"{service_request.public_id} ({reason})")
             except ServiceRequest.DoesNotExist:
                 skipped.append(f"{service_request.public_id} (no longer exists)")
             else:

@@ -4,9 +4,10 @@ around central Boston and their work orders.
 Everything goes through the real services: requests are filed with ``service_request_submit``
 (on several channels, backdated over the last month) and their work orders are assigned,
 started, held, completed with proof photos, cancelled or merged with the work-order services
-(``workorders.services``), so the request statuses follow as in real traffic. The sample
-wards (``workorders/data/sample_wards_boston.geojson``) are loaded and one routing rule
-sends South Boston potholes straight to their own crew.
+and use cases (``workorders.services``, ``backend.cases``), so the request statuses follow as
+in real traffic. The sample wards (``workorders/data/sample_wards_boston.geojson``) are
+loaded and one routing rule sends South Boston potholes straight to their own crew. The
+requests themselves, with the plan of each, are data (``data/demo_requests.json``).
 
 Running it again creates nothing: users, teams and the rule are looked up by name, and each
 demo request carries an idempotency key (``demo-01`` ...), so the requests are only filed
@@ -32,17 +33,17 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import ExifTags, Image, ImageDraw
 
+from backend.cases.merge import service_request_merge
 from backend.catalog.models import Department, ServiceType
 from backend.intake.services import service_request_submit
 from backend.service_requests.models import Channel, CloseReason, ServiceRequest
 from backend.service_requests.services import (
-    service_request_close,
-    service_request_reopen,
+    do_service_request_close,
+    do_service_request_reopen,
 )
 from workorders.areas import areas_load
 from workorders.models import Area, HoldReason, RoutingRule, Team, TeamMember, TeamRole, WorkOrder
 from workorders.services import (
-    service_request_merge,
     work_order_assign,
     work_order_cancel,
     work_order_complete,
@@ -147,121 +148,12 @@ PLANS: dict[str, tuple[str, ...]] = {
     "reopened": ("assign", "start", "request:close", "request:reopen"),
 }
 
-R = DemoRequest
+DEMO_REQUESTS_FILE = Path(__file__).resolve().parent / "data" / "demo_requests.json"
 # Oldest first; lat/long around downtown Boston (42.36, -71.06).
-DEMO_REQUESTS: tuple[DemoRequest, ...] = (
-    R(29.5, "pothole", "app", "Commonwealth Ave & Massachusetts Ave", 42.3486, -71.0878,
-      "Deep pothole in the right lane, cars swerving around it.",
-      {"size": "large", "lane": "traffic_lane"}, "resolved"),
-    R(28.8, "streetlight", "web", "12 Mount Vernon St", 42.3578, -71.0680,
-      "Light outside number 12 has been out for a week.",
-      {"problem": "out", "pole_number": "BH-1142"}, "resolved"),
-    R(28.1, "graffiti", "chat", "Beach St & Harrison Ave", 42.3514, -71.0605,
-      "Tags sprayed across the shop shutters.",
-      {"surface": "private", "offensive": "no"}, "not_city"),
-    R(27.4, "illegal_dumping", "open311", "Alley behind 300 Hanover St", 42.3643, -71.0544,
-      "Two mattresses and a sofa left in the alley.",
-      {"items": ["furniture"], "volume": "van"}, "resolved"),
-    R(26.6, "abandoned_vehicle", "phone", "L St & East Broadway", 42.3340, -71.0350,
-      "White van with flat tyres, parked for weeks.",
-      {"colour": "white", "make": "Ford", "days_parked": 21}, "resolved"),
-    R(25.9, "missed_collection", "app", "45 Bunker Hill St", 42.3770, -71.0640,
-      "Recycling not picked up on Tuesday.",
-      {"stream": "recycling"}, "reopened"),
-    R(25.2, "sidewalk_damage", "web", "Boylston St & Arlington St", 42.3519, -71.0704,
-      "Raised slab, someone tripped here yesterday.",
-      {"hazard": "raised"}, "resolved"),
-    R(24.5, "tree_hazard", "chat", "Commonwealth Ave Mall at Dartmouth St", 42.3511, -71.0776,
-      "Large branch hanging over the footpath.",
-      {"blocking": "sidewalk"}, "cannot_locate"),
-    R(23.8, "traffic_signal", "open311", "Columbus Ave & Massachusetts Ave", 42.3408, -71.0810,
-      "Signal stuck on red for the northbound traffic.",
-      {"problem": "stuck"}, "resolved"),
-    R(23.0, "water_leak", "phone", "Summer St & A St", 42.3491, -71.0500,
-      "Water bubbling up through the road near the hydrant.",
-      {"source": "street", "flow": "steady"}, "cancelled"),
-    R(22.3, "rodents", "app", "Tremont St & Dwight St", 42.3440, -71.0703,
-      "Rats around the restaurant bins every evening.",
-      {"location_type": "business"}, "in_progress"),
-    R(21.6, "dead_animal", "web", "Storrow Dr path near Fairfield St", 42.3540, -71.0840,
-      "Dead raccoon on the path.",
-      {"animal": "medium"}, "resolved_far"),
-    R(20.9, "pothole", "chat", "Tremont St & Boylston St", 42.3521, -71.0645,
-      "Pothole in the crosswalk, bikes have to swerve.",
-      {"size": "medium", "lane": "crosswalk"}, "in_progress"),
-    R(20.1, "streetlight", "open311", "Charles St & Beacon St", 42.3561, -71.0700,
-      "Street light flickering all night.",
-      {"problem": "flickering"}, "in_progress"),
-    R(19.4, "graffiti", "phone", "Bus shelter, Washington St & Essex St", 42.3526, -71.0628,
-      "Offensive words sprayed on the bus shelter.",
-      {"surface": "public", "offensive": "yes"}, "resolved"),
-    R(18.7, "illegal_dumping", "app", "Lot at Dudley St & Washington St", 42.3294, -71.0840,
-      "Construction debris and tyres dumped in the lot.",
-      {"items": ["construction", "tyres"], "volume": "truck"}, "in_progress"),
-    R(18.0, "abandoned_vehicle", "web", "Salem St & Prince St", 42.3650, -71.0555,
-      "Blue sedan with no plates, hasn't moved in a month.",
-      {"colour": "blue", "plate": "none"}, "acknowledged"),
-    R(17.3, "missed_collection", "chat", "Marlborough St & Clarendon St", 42.3530, -71.0770,
-      "Trash missed on our side of the street.",
-      {"stream": "trash"}, "in_progress"),
-    R(16.5, "sidewalk_damage", "open311", "Huntington Ave & Gainsborough St", 42.3420, -71.0870,
-      "Large crack across the whole sidewalk.",
-      {"hazard": "cracked"}, "started"),
-    R(15.8, "tree_hazard", "phone", "Jersey St near Fenway Park", 42.3465, -71.0975,
-      "Tree leaning on the overhead wires after the storm.",
-      {"blocking": "wires"}, "on_hold"),
-    R(15.1, "traffic_signal", "app", "Cambridge St & Charles St", 42.3610, -71.0705,
-      "Walk button does nothing.",
-      {"problem": "pedestrian"}, "acknowledged"),
-    R(14.4, "water_leak", "web", "Hydrant at Blossom St & Cambridge St", 42.3630, -71.0680,
-      "Fire hydrant leaking into the gutter.",
-      {"source": "hydrant", "flow": "trickle"}, "in_progress"),
-    R(13.6, "rodents", "chat", "Boston Common near Park St", 42.3555, -71.0635,
-      "Burrows along the path by the fountain.",
-      {"location_type": "park"}, "acknowledged"),
-    R(12.9, "dead_animal", "open311", "Kenmore Sq", 42.3488, -71.0955,
-      "Dead pigeon on the sidewalk.",
-      {"animal": "small"}, "resolved"),
-    R(12.2, "pothole", "phone", "West Broadway & D St", 42.3359, -71.0502,
-      "Pothole in the bike lane, about a tyre wide.",
-      {"size": "medium", "lane": "bike_lane"}, "acknowledged"),
-    R(11.5, "streetlight", "app", "Hanover St & Cross St", 42.3625, -71.0560,
-      "Light pole hit by a truck, fixture hanging.",
-      {"problem": "damaged"}, "acknowledged"),
-    R(10.7, "graffiti", "web", "Lincoln St & Beach St", 42.3510, -71.0575,
-      "Tag on the traffic signal box.",
-      {"surface": "public", "offensive": "no"}, "acknowledged"),
-    R(9.8, "illegal_dumping", "chat", "Church St & Winchester St", 42.3488, -71.0690,
-      "Bags of rubbish and paint cans by the corner.",
-      {"items": ["bags", "hazardous"]}, "new"),
-    R(8.6, "abandoned_vehicle", "open311", "Main St & Warren St, Charlestown", 42.3750, -71.0640,
-      "Red hatchback covered in leaves.",
-      {"colour": "red", "days_parked": 14}, "new"),
-    R(7.4, "missed_collection", "phone", "88 Salem St", None, None,
-      "Yard waste bags still out from Monday.",
-      {"stream": "yard_waste"}, "acknowledged"),
-    R(6.1, "sidewalk_damage", "app", "Newbury St & Dartmouth St", 42.3505, -71.0775,
-      "Missing bricks in front of the café.",
-      {"hazard": "missing"}, "new"),
-    R(4.9, "tree_hazard", "web", "Tremont St near Mission Church", 42.3330, -71.1000,
-      "Dead tree, branches falling on parked cars.",
-      {"blocking": "road"}, "new"),
-    R(3.7, "traffic_signal", "chat", "Maverick Sq", 42.3691, -71.0395,
-      "All lights dark at the intersection.",
-      {"problem": "dark"}, "started"),
-    R(2.5, "water_leak", "open311", "Atlantic Ave near South Station", 42.3523, -71.0552,
-      "Water running from a meter box into the street.",
-      {"source": "meter", "flow": "steady"}, "new"),
-    R(1.3, "rodents", "phone", "Faneuil Hall Marketplace", 42.3600, -71.0568,
-      "Mice seen running under the food stalls at night.",
-      {"location_type": "street"}, "new"),
-    R(0.4, "pothole", "app", "West Broadway & D St (bike lane)", 42.33602, -71.05010,
-      "Pothole in the bike lane near D St.",
-      {"size": "medium", "lane": "bike_lane"}, "duplicate", duplicate_of=24),
-    R(0.2, "dead_animal", "web", "Cambridge St & Staniford St", 42.3614, -71.0630,
-      "Dead cat in the gutter.",
-      {"animal": "small"}, "new"),
-)  # fmt: skip
+DEMO_REQUESTS: tuple[DemoRequest, ...] = tuple(
+    DemoRequest(**row)
+    for row in json.loads(DEMO_REQUESTS_FILE.read_text(encoding="utf-8"))["requests"]
+)
 
 CONTACTS = (
     ("Maria Lopez", "maria.lopez@example.com", "617-555-0101"),
@@ -570,7 +462,9 @@ def _demo_story(
                 service_request=service_request, into=original, actor=supervisor, at=at
             )
         elif step == "request:close":
-            service_request_close(
+            # The request alone closes and reopens: its work order stays in progress
+            # throughout, as the story shows.
+            do_service_request_close(
                 service_request=service_request,
                 reason=CloseReason.RESOLVED,
                 actor=crew,
@@ -578,7 +472,7 @@ def _demo_story(
                 at=at,
             )
         elif step == "request:reopen":
-            service_request_reopen(
+            do_service_request_reopen(
                 service_request=service_request,
                 actor=supervisor,
                 public_note=NOTES["reopen"],

@@ -4,29 +4,28 @@ A ``ResidentNotification`` row per (request, message, medium, recipient) is the 
 it is locked while the message goes out and stamped in the same transaction, so a task that
 is retried (or run twice) sends nothing it sent before. E-mails go through Django's mail
 backend (the console in development); websocket pushes through the Channels layer to the
-request's group; phone pushes to the reporter's and followers' devices registered in the
-mobile app, through the configured backend, and to browsers by Web Push (``mobile_api.push``).
-Websocket and phone pushes carry only what the public view of a request shows."""
+request's group; phone and browser pushes to whoever the layers above name through the
+request domain's hooks (``hooks.status_pushes``: the mobile API's devices), each with its own
+marker. Websocket and phone pushes carry only what the public view of a request shows. The
+closing message's proof photos and feedback link come through the hooks too (work orders)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backend.channel_push import group_send
-from backend.photos.models import ProcessingState
+from backend.service_requests import hooks
 from backend.service_requests.models import (
     CloseReason,
     RequestFollower,
@@ -42,9 +41,6 @@ from backend.service_requests.notifications import (
     status_message_kind,
     websocket_group,
 )
-
-if TYPE_CHECKING:
-    from mobile_api.push import PushTarget
 
 EMAIL = "email"
 WEBSOCKET = "websocket"
@@ -150,19 +146,10 @@ def _absolute(url: str) -> str:
 
 def _closing_extras(event: ServiceRequestEvent) -> tuple[list[str], str]:
     """The finished work's photo URLs (those processed by now) and the feedback link."""
-    from workorders.feedback import feedback_url_make
-    from workorders.selectors import proof_photos_for_close
-
     if event.close_reason != CloseReason.RESOLVED:
         return [], ""
-    photos = [
-        _absolute(proof.photo.display.url)
-        for proof in proof_photos_for_close(
-            service_request_id=event.service_request_id, closed_at=event.created_at
-        )
-        if proof.photo.state == ProcessingState.READY and proof.photo.display
-    ]
-    return photos, feedback_url_make(close_event=event)
+    photos = [_absolute(url) for url in hooks.closing_photo_urls(close_event=event)]
+    return photos, hooks.feedback_link(close_event=event)
 
 
 def status_message_build(*, event: ServiceRequestEvent, kind: str) -> StatusMessage:
@@ -237,28 +224,6 @@ class StatusNotifyResult:
     phones_sent: int = 0
 
 
-def _phones(*, service_request: ServiceRequest) -> list[PushTarget]:
-    """The devices that hear about the request: the reporter's and the following users'
-    phones and browsers registered through the mobile API, and the browsers bound to this
-    request alone (anonymous reporters' Web Push subscriptions)."""
-    from mobile_api.models import Device
-    from mobile_api.push import PushTarget
-
-    user_ids = set(
-        RequestFollower.objects.filter(
-            service_request=service_request, user__isnull=False
-        ).values_list("user_id", flat=True)
-    )
-    if service_request.reporter_id is not None:
-        user_ids.add(service_request.reporter_id)
-    rows = (
-        Device.objects.filter(Q(user_id__in=user_ids) | Q(service_request=service_request))
-        .order_by("pk")
-        .values_list("pk", "platform", "push_token", "p256dh", "auth")
-    )
-    return [PushTarget(*row) for row in rows]
-
-
 def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, Any]) -> bool:
     return _send_once(
         service_request=service_request,
@@ -328,23 +293,13 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
             ),
         )
     pushed = _push_once(service_request=service_request, marker=marker, push=message.push)
-    from mobile_api.push import PushMessage, push_to_device
-
-    # Public words only: anyone may bind a browser to a request (ADR 0017).
-    phone_message = PushMessage(
-        title=message.subject,
-        body=event.public_note or message.subject,
-        data={"service_request_id": service_request.public_id, "status": event.to_status},
-        url=reverse("web:track", kwargs={"public_id": service_request.public_id}),
-        tag=f"city311-{service_request.public_id}",
-    )
     phones = 0
-    for target in _phones(service_request=service_request):
+    for delivery in hooks.status_pushes(event=event, subject=message.subject):
         phones += _send_once(
             service_request=service_request,
             kind=marker,
             medium=PUSH,
-            recipient=f"device:{target.device_id}",
-            send=partial(push_to_device, target=target, message=phone_message),
+            recipient=delivery.recipient,
+            send=delivery.send,
         )
     return StatusNotifyResult(emails_sent=sent, pushed=pushed, phones_sent=phones)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from backend.photos.models import Photo
-from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
+from backend.service_requests.models import OPEN_STATUSES, ServiceRequest, ServiceRequestEvent
 
 
 def public_events(queryset: QuerySet[ServiceRequestEvent]) -> QuerySet[ServiceRequestEvent]:
@@ -13,17 +19,29 @@ def public_events(queryset: QuerySet[ServiceRequestEvent]) -> QuerySet[ServiceRe
     return queryset.filter(Q(kind__in=["created", "status_changed"]) | ~Q(public_note=""))
 
 
+def with_public_history(queryset: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """The requests with all their photos and their public events (``public_event_list``),
+    oldest first."""
+    return queryset.prefetch_related(
+        Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id")),
+        Prefetch(
+            "events",
+            queryset=public_events(ServiceRequestEvent.objects.order_by("created_at", "id")),
+            to_attr="public_event_list",
+        ),
+    )
+
+
 def service_request_get_public(*, public_id: str) -> ServiceRequest | None:
-    return (
-        ServiceRequest.objects.select_related("service_type", "service_type__department")
-        .prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id")),
-            Prefetch(
-                "events",
-                queryset=public_events(ServiceRequestEvent.objects.order_by("created_at", "id")),
-                to_attr="public_event_list",
-            ),
-        )
-        .filter(public_id=public_id)
-        .first()
+    requests = ServiceRequest.objects.select_related("service_type", "service_type__department")
+    return with_public_history(requests).filter(public_id=public_id).first()
+
+
+def service_requests_open_near(*, point: Point, radius_m: int) -> QuerySet[ServiceRequest]:
+    """Open requests within ``radius_m`` of the point, filed within the duplicate window."""
+    since = timezone.now() - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    return ServiceRequest.objects.filter(
+        status__in=OPEN_STATUSES,
+        requested_at__gte=since,
+        location__distance_lte=(point, D(m=radius_m)),
     )

@@ -1,6 +1,10 @@
 """Writes to service requests. The status state machine lives here: one table of allowed
 transitions and one function per transition. Each locks the row, checks the current status,
-saves with ``update_fields`` and writes an event, all in one transaction."""
+saves with ``update_fields`` and writes an event, all in one transaction.
+
+Closing and reopening are ``do_*``: alone they would leave a request and its work order out
+of step, so outside the use cases the edges call ``backend.cases`` (close by staff, merge,
+reopen for work), which lock the request and move its work order in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.live import analytics_event_recorded
+from backend.errors import IllegalTransition as IllegalTransition
+from backend.service_requests import hooks
 from backend.service_requests.models import (
     OPEN_STATUSES,
     CloseReason,
@@ -23,15 +28,6 @@ from backend.service_requests.models import (
 )
 from backend.service_requests.notifications import service_request_status_enqueue
 from backend.users import actor_user
-
-
-class IllegalTransition(Exception):
-    """The request is not in a status the transition starts from (HTTP 409)."""
-
-    def __init__(self, *, action: str, current_status: str) -> None:
-        self.action = action
-        self.current_status = current_status
-        super().__init__(f"Cannot {action} a request that is {current_status}")
 
 
 @dataclass(frozen=True)
@@ -75,14 +71,8 @@ def service_request_event_create(
         internal_note=internal_note,
         created_at=at or timezone.now(),
     )
-    # Analytics' live counters hear of it after commit (the one call point, analytics/live.py).
-    analytics_event_recorded(
-        service_type_id=service_request.service_type_id,
-        channel=service_request.channel,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-    )
+    # The layers above hear of it in the same transaction (analytics: the live counters).
+    hooks.event_recorded(event=event)
     return event
 
 
@@ -102,7 +92,9 @@ def _transition(
     with transaction.atomic():
         locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
         if locked.status not in rule.sources:
-            raise IllegalTransition(action=action, current_status=locked.status)
+            raise IllegalTransition(
+                action=action, current_status=locked.status, entity="request", raw=True
+            )
         now = at or timezone.now()
         from_status = locked.status
         locked.status = rule.target
@@ -177,7 +169,7 @@ def service_request_start(
     )
 
 
-def service_request_close(
+def do_service_request_close(
     *,
     service_request: ServiceRequest,
     reason: str,
@@ -188,6 +180,10 @@ def service_request_close(
     duplicate_of: ServiceRequest | None = None,
     at: datetime | None = None,
 ) -> ServiceRequest:
+    """Closes the request with ``reason`` and nothing else. The caller holds the request's
+    row lock in its transaction and has already ended its work order, or it has none;
+    otherwise use ``backend.cases.close.service_request_close_for_staff`` (or
+    ``backend.cases.merge.service_request_merge`` for a duplicate), which do both."""
     if reason not in CloseReason.values:
         raise ValueError(f"Unknown close reason {reason!r}")
     if (reason == CloseReason.DUPLICATE) != (duplicate_of is not None):
@@ -207,7 +203,7 @@ def service_request_close(
     )
 
 
-def service_request_reopen(
+def do_service_request_reopen(
     *,
     service_request: ServiceRequest,
     actor: User = None,
@@ -216,6 +212,9 @@ def service_request_reopen(
     internal_note: str = "",
     at: datetime | None = None,
 ) -> ServiceRequest:
+    """Reopens the closed request and nothing else. The caller holds the request's row lock
+    in its transaction and gives it a work order in the same transaction; otherwise use
+    ``backend.cases.reopen.service_request_reopen_for_work``, which does both."""
     return _transition(
         action="reopen",
         service_request=service_request,

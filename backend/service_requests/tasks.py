@@ -8,17 +8,18 @@ from celery import shared_task
 from redis.exceptions import RedisError
 
 from backend.service_requests import messaging
+from backend.task_retry import retried
 
 # The mail server or the channel layer away for a moment: try again. The sent markers keep
 # a retry from repeating what already went out.
 RETRY_ON = (OSError, SMTPException, RedisError)
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), max_retries=5, retry_backoff=True)
+@shared_task(**retried(on=(ConnectionError,)))
 def service_request_send_receipt(service_request_id: int) -> None:
     messaging.receipt_send(service_request_id=service_request_id)
 
 
-@shared_task(acks_late=True, autoretry_for=RETRY_ON, max_retries=8, retry_backoff=True)
+@shared_task(**retried(on=RETRY_ON, max_retries=8))
 def service_request_notify(event_id: int) -> None:
     messaging.status_notify(event_id=event_id)

@@ -11,12 +11,12 @@ from django.test import Client
 from django.utils import translation
 
 from backend.accounts.services import account_signup
+from backend.cases.feedback import feedback_submit
 from backend.service_requests.models import CloseReason, ServiceRequest
-from backend.service_requests.services import service_request_close, service_request_follower_add
+from backend.service_requests.services import do_service_request_close, service_request_follower_add
 from backend.web.turnaround import expected_date_words
 from tests.factories import submit
 from tests.workorders.factories import member_add, team_make
-from workorders.feedback import feedback_submit
 from workorders.selectors import close_event_latest
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_requests_i_follow_are_listed_apart(catalog: None) -> None:
 
 
 def closed(service_request: ServiceRequest) -> ServiceRequest:
-    return service_request_close(service_request=service_request, reason=CloseReason.RESOLVED)
+    return do_service_request_close(service_request=service_request, reason=CloseReason.RESOLVED)
 
 
 def test_closures_waiting_for_my_answer_link_to_the_feedback_page(catalog: None) -> None:
@@ -96,7 +96,7 @@ def test_closures_waiting_for_my_answer_link_to_the_feedback_page(catalog: None)
     event = close_event_latest(service_request_id=answered.pk)
     assert event is not None
     feedback_submit(close_event=event, fixed=True)
-    not_found = service_request_close(
+    not_found = do_service_request_close(
         service_request=submit("streetlight", reporter=rosa), reason=CloseReason.CANNOT_LOCATE
     )
 

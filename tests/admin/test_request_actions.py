@@ -14,7 +14,7 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.admin.conftest import changelist_url, messages_of
 from tests.factories import submit
 
@@ -92,7 +92,7 @@ def test_the_other_close_reasons(admin_client: Client, catalog: None) -> None:
 
 def test_reopen_a_closed_request(admin_client: Client, catalog: None) -> None:
     sr = submit("pothole")
-    service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
+    do_service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
 
     _run(admin_client, "reopen", sr)
 
@@ -119,7 +119,7 @@ def test_a_mixed_selection_changes_what_it_can_and_lists_the_rest(
     admin_client: Client, catalog: None
 ) -> None:
     fresh, done = submit("pothole"), submit("graffiti")
-    service_request_close(service_request=done, reason=CloseReason.RESOLVED)
+    do_service_request_close(service_request=done, reason=CloseReason.RESOLVED)
 
     response = _run(admin_client, "acknowledge", fresh, done)
 

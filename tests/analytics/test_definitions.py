@@ -4,7 +4,7 @@ hand, read both from the rollups and straight from the raw rows."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
@@ -16,6 +16,7 @@ from analytics.measures import local_today
 from analytics.rollups import rollups_rebuild, rollups_refresh
 from analytics.scorecard import DEFAULT_TARGETS, scorecard
 from analytics.selectors import (
+    Source,
     Window,
     backlog_now,
     backlog_trend,
@@ -27,13 +28,13 @@ from analytics.selectors import (
     satisfaction,
 )
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
-from backend.service_requests.services import service_request_close, service_request_reopen
+from backend.service_requests.services import do_service_request_close, do_service_request_reopen
 from tests.analytics.conftest import load, local, row, type_id
 from workorders.models import Feedback
 
 pytestmark = pytest.mark.django_db
 
-SOURCES = ["rollup", "raw"]
+SOURCES: list[Source] = ["rollup", "raw"]
 
 
 @pytest.fixture
@@ -77,14 +78,14 @@ def city(analytics_db: None) -> dict[str, Any]:
     return {"a": a, "b": b, "c": c, "d": d, "e": e}
 
 
-def _one(window: Window, source: str, **kw: Any) -> Any:
+def _one(window: Window, source: Source, **kw: Any) -> Any:
     grouped = measures_grouped(window=window, source=source, **kw)
     assert list(grouped) == [()]
     return grouped[()]
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_counts_and_on_time_share(city: dict[str, Any], source: str) -> None:
+def test_counts_and_on_time_share(city: dict[str, Any], source: Source) -> None:
     window = Window(local_today() - timedelta(days=12), local_today())
     m = _one(window, source)
     assert m.created == 5
@@ -98,7 +99,7 @@ def test_counts_and_on_time_share(city: dict[str, Any], source: str) -> None:
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_closed_counts_on_the_day_of_the_close(city: dict[str, Any], source: str) -> None:
+def test_closed_counts_on_the_day_of_the_close(city: dict[str, Any], source: Source) -> None:
     by_day = measures_grouped(
         window=Window(local_today() - timedelta(days=12), local_today()),
         group_by=("day",),
@@ -151,7 +152,7 @@ def test_backlog_now_open_overdue_and_age_buckets(city: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_backlog_trend_walks_the_net_flow(city: dict[str, Any], source: str) -> None:
+def test_backlog_trend_walks_the_net_flow(city: dict[str, Any], source: Source) -> None:
     today = local_today()
     trend = {
         r["day"]: r
@@ -179,8 +180,8 @@ def test_overdue_list_is_ordered_by_age_times_priority(city: dict[str, Any]) -> 
 
 def test_reopen_counts_and_moves_the_close(city: dict[str, Any]) -> None:
     a = ServiceRequest.objects.get(public_id=city["a"].public_id)
-    service_request_reopen(service_request=a, at=local(8, 9))
-    service_request_close(service_request=a, reason="resolved", at=local(7, 9))
+    do_service_request_reopen(service_request=a, at=local(8, 9))
+    do_service_request_close(service_request=a, reason="resolved", at=local(7, 9))
     rollups_refresh()
     window = Window(local_today() - timedelta(days=12), local_today())
     for source in SOURCES:
@@ -207,7 +208,7 @@ def test_scorecard_ratios_against_targets(city: dict[str, Any]) -> None:
     expected = (
         indicators["on_time"]["ratio"]
         + indicators["close_rate"]["ratio"]
-        + indicators["first_response_p85"]["ratio"]
+        + cast(float, indicators["first_response_p85"]["ratio"])
     ) / 3
     assert works["score"] == pytest.approx(expected, abs=0.002)
     assert card["city"]["created"] == 5

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
 from analytics.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.factories import submit
 from tests.realtime.conftest import (  # noqa: F401 - fixtures used here
     _thread_connection_closed,
@@ -40,7 +40,9 @@ async def test_staff_hear_arrivals_and_closes(catalog: None) -> None:
     created = await client.receive_json_from(timeout=3)
     assert created["event"] == "created"
     assert created["channel"] == "app"
-    await database_sync_to_async(service_request_close)(service_request=request, reason="resolved")
+    await database_sync_to_async(do_service_request_close)(
+        service_request=request, reason="resolved"
+    )
     # Closing straight from "submitted" is also the first response: one push, "closed".
     assert (await client.receive_json_from(timeout=3))["event"] == "closed"
     assert await client.receive_nothing(timeout=0.3)

@@ -13,7 +13,7 @@ from django.test import Client
 
 from analytics.opendata import COLUMNS, scrub
 from backend.service_requests.models import ServiceRequest
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.factories import submit
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def published(catalog: None) -> dict[str, ServiceRequest]:
         contact_name="Rosa Diaz",
         contact_email="rosa.diaz@example.org",
     )
-    service_request_close(
+    do_service_request_close(
         service_request=pothole,
         reason="resolved",
         public_note="Filled. Questions: roads@example.org",

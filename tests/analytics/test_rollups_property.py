@@ -19,9 +19,9 @@ from analytics.selectors import Window, hotspots, measures_grouped
 from backend.service_requests.models import ServiceRequest
 from backend.service_requests.services import (
     IllegalTransition,
+    do_service_request_close,
+    do_service_request_reopen,
     service_request_acknowledge,
-    service_request_close,
-    service_request_reopen,
     service_request_start,
 )
 from tests.analytics.conftest import load, local, row, type_id
@@ -34,7 +34,7 @@ CHANNELS = ["app", "web", "phone"]
 ACTIONS = {
     "acknowledge": service_request_acknowledge,
     "start": service_request_start,
-    "reopen": service_request_reopen,
+    "reopen": do_service_request_reopen,
 }
 
 arrival = st.tuples(
@@ -109,7 +109,7 @@ def test_refreshed_rollups_equal_the_raw_computation(
         current = ServiceRequest.objects.get(pk=target.pk)
         try:
             if action == "close":
-                service_request_close(service_request=current, reason="resolved", at=at)
+                do_service_request_close(service_request=current, reason="resolved", at=at)
             else:
                 ACTIONS[action](service_request=current, at=at)
         except IllegalTransition:
@@ -126,10 +126,10 @@ def test_a_reopen_takes_the_request_out_of_an_earlier_days_closes(analytics_db: 
     rollups_rebuild()
     load(row(requested=local(8, 9)))
     request = ServiceRequest.objects.get()
-    service_request_close(service_request=request, reason="resolved", at=local(6, 9))
+    do_service_request_close(service_request=request, reason="resolved", at=local(6, 9))
     rollups_refresh()
     _assert_rollups_equal_raw()
-    service_request_reopen(service_request=request, at=local(3, 9))
+    do_service_request_reopen(service_request=request, at=local(3, 9))
     rollups_refresh()
     _assert_rollups_equal_raw()
     window = Window(local_today() - timedelta(days=6), local_today() - timedelta(days=6))

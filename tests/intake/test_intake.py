@@ -21,9 +21,9 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.conftest import BOSTON
-from tests.factories import DEFAULT_ANSWERS, submit
+from tests.factories import DEFAULT_ANSWERS, submit, submit_result
 from workorders.models import WorkOrder, WorkOrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -159,44 +159,20 @@ def test_service_area_is_enforced_when_configured(catalog: None) -> None:
 def test_nearby_open_request_of_the_same_type_is_a_likely_duplicate(catalog: None) -> None:
     first = submit()
     # About 30 m north: a duplicate. About 80 m north: not. Another service: not.
-    near = service_request_submit(
-        service_code="pothole",
-        channel="web",
-        lat=BOSTON[0] + 0.00027,
-        long=BOSTON[1],
-        attributes={"size": "small"},
-    )
+    near = submit_result(channel="web", lat=BOSTON[0] + 0.00027, attributes={"size": "small"})
     assert near.possible_duplicate == first
     assert near.duplicate_distance_m is not None and 25 < near.duplicate_distance_m < 35
-    far = service_request_submit(
-        service_code="pothole",
-        channel="web",
-        lat=BOSTON[0] + 0.00072,
-        long=BOSTON[1],
-        attributes={"size": "small"},
-    )
+    far = submit_result(channel="web", lat=BOSTON[0] + 0.00072, attributes={"size": "small"})
     assert far.possible_duplicate is None
-    other = service_request_submit(
-        service_code="graffiti",
-        channel="web",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes=DEFAULT_ANSWERS["graffiti"],
-    )
+    other = submit_result("graffiti", channel="web")
     assert other.possible_duplicate is None
 
 
 def test_closed_or_old_requests_are_not_duplicates(catalog: None) -> None:
     closed = submit()
-    service_request_close(service_request=closed, reason=CloseReason.RESOLVED)
+    do_service_request_close(service_request=closed, reason=CloseReason.RESOLVED)
     old = submit(lat=BOSTON[0] + 0.0001, requested_at=timezone.now() - timedelta(days=31))
-    result = service_request_submit(
-        service_code="pothole",
-        channel="app",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes={"size": "small"},
-    )
+    result = submit_result(attributes={"size": "small"})
     assert old.pk and result.possible_duplicate is None
 
 
@@ -231,43 +207,15 @@ def test_the_duplicate_check_reads_only_open_requests_near_the_point(catalog: No
 
 
 def test_idempotency_key_replays_the_first_request(catalog: None) -> None:
-    first = service_request_submit(
-        service_code="pothole",
-        channel="app",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes={"size": "small"},
-        idempotency_key="phone-123",
-    )
-    again = service_request_submit(
-        service_code="pothole",
-        channel="app",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes={"size": "small"},
-        idempotency_key="phone-123",
-    )
+    first = submit_result(attributes={"size": "small"}, idempotency_key="phone-123")
+    again = submit_result(attributes={"size": "small"}, idempotency_key="phone-123")
     assert again.replayed and again.service_request.pk == first.service_request.pk
     assert ServiceRequest.objects.count() == 1
     assert WorkOrder.objects.count() == 1
     with pytest.raises(IdempotencyConflict):
-        service_request_submit(
-            service_code="pothole",
-            channel="app",
-            lat=BOSTON[0],
-            long=BOSTON[1],
-            attributes={"size": "large"},
-            idempotency_key="phone-123",
-        )
+        submit_result(idempotency_key="phone-123")
     # Keys belong to a channel: the same key from another channel is another request.
-    other = service_request_submit(
-        service_code="pothole",
-        channel="web",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes={"size": "small"},
-        idempotency_key="phone-123",
-    )
+    other = submit_result(channel="web", attributes={"size": "small"}, idempotency_key="phone-123")
     assert not other.replayed and ServiceRequest.objects.count() == 2
 
 
@@ -316,14 +264,7 @@ def test_concurrent_retries_with_one_key_make_one_request(catalog: None) -> None
     def worker() -> None:
         try:
             barrier.wait(timeout=10)
-            result = service_request_submit(
-                service_code="pothole",
-                channel="app",
-                lat=BOSTON[0],
-                long=BOSTON[1],
-                attributes={"size": "small"},
-                idempotency_key="retry-storm",
-            )
+            result = submit_result(attributes={"size": "small"}, idempotency_key="retry-storm")
             results.append(result.service_request.public_id)
         except BaseException as exc:
             failures.append(exc)

@@ -18,6 +18,7 @@ from backend.service_requests.models import EventKind, ServiceRequestEvent
 from mobile_api.models import ActionReplay
 from mobile_api.serializers import CrewActionIn
 from mobile_api.services import _fingerprint
+from tests.mobile_api.test_crew_api import LIST, url
 from tests.openapi import assert_matches_schema
 from tests.workorders.factories import (
     Staff,
@@ -37,12 +38,6 @@ from workorders.models import (
 from workorders.services import work_order_assign, work_order_cancel, work_order_start
 
 pytestmark = pytest.mark.django_db
-
-LIST = "/mobile/v1/crew/workorders"
-
-
-def url(order: WorkOrder, action: str = "") -> str:
-    return f"{LIST}/{order.pk}" + (f"/{action}" if action else "")
 
 
 def ago(minutes: int) -> datetime:
@@ -128,30 +123,26 @@ def test_a_public_note_reaches_the_residents_track_page_and_an_internal_one_does
 ) -> None:
     order = started_long_ago(staff)
     noted_at = ago(3)
-    response = post(
-        crew_api,
-        order,
-        "note",
-        "n-1",
-        client_at=noted_at.isoformat(),
-        public_note="We have closed the lane while we work.",
-        note="Gas line close: call utility first",
-    )
+
+    def note() -> Any:
+        return post(
+            crew_api,
+            order,
+            "note",
+            "n-1",
+            client_at=noted_at.isoformat(),
+            public_note="We have closed the lane while we work.",
+            note="Gas line close: call utility first",
+        )
+
+    response = note()
     assert response.status_code == 200, response.content
     assert_matches_schema(response.json(), path=f"{LIST}/{{id}}/note", method="post", status=200)
     event = ServiceRequestEvent.objects.get(service_request=order.service_request, kind="note")
     assert event.created_at == noted_at and event.actor == staff.crew
     assert event.internal_note == "Gas line close: call utility first"
     # The replay adds nothing
-    again = post(
-        crew_api,
-        order,
-        "note",
-        "n-1",
-        client_at=noted_at.isoformat(),
-        public_note="We have closed the lane while we work.",
-        note="Gas line close: call utility first",
-    )
+    again = note()
     assert again["Idempotent-Replayed"] == "true"
     assert ServiceRequestEvent.objects.filter(kind=EventKind.NOTE).count() == 1
     # The resident's page shows the public note, never the internal one

@@ -17,12 +17,13 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from backend.ratelimit import counters_clear
-from backend.service_requests.messaging import PUSH, _phones, status_notify
+from backend.service_requests.messaging import PUSH, status_notify
 from backend.service_requests.models import ResidentNotification, ServiceRequestEvent
 from backend.service_requests.tasks import RETRY_ON
 from mobile_api.models import Device
 from mobile_api.push import PushMessage, PushServiceBusy
 from mobile_api.services import push_send
+from mobile_api.status_pushes import status_push_targets
 from tests.mobile_api.push_service import PushServiceStandIn, b64e, point, vapid_pair
 from tests.openapi import assert_matches_schema
 from tests.workorders.factories import Staff, good_proof, order_of, request_make, user_make
@@ -425,7 +426,7 @@ def test_the_devices_of_a_request_are_read_in_one_query(
     for n in range(3):
         _subscribe(api, push_service.subscription(f"q{n}"), service_request_id=sr.public_id)
     with CaptureQueriesContext(connection) as queries:
-        targets = _phones(service_request=sr)
+        targets = status_push_targets(service_request=sr)
     assert len(targets) == 3 and all(t.platform == "web" and t.p256dh for t in targets)
     assert len([q for q in queries.captured_queries if "mobile_api_device" in q["sql"]]) == 1
 

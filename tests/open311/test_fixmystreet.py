@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 
 from backend.service_requests.models import CloseReason, ServiceRequest, ServiceRequestEvent
 from backend.service_requests.services import (
+    do_service_request_close,
+    do_service_request_reopen,
     service_request_acknowledge,
-    service_request_close,
-    service_request_reopen,
     service_request_start,
 )
 from tests.factories import submit
@@ -50,18 +50,18 @@ def history() -> tuple[ServiceRequest, ServiceRequest]:
     first = submit("pothole", requested_at=at(2, 9, 30), address="12 Elm St", description="Deep")
     service_request_acknowledge(service_request=first, at=at(2, 11), public_note="Crew booked.")
     service_request_start(service_request=first, at=at(3, 8))
-    service_request_close(
+    do_service_request_close(
         service_request=first, reason=CloseReason.RESOLVED, at=at(3, 15), public_note="Filled."
     )
     second = submit("pothole", requested_at=at(4, 10), lat=42.3602)
-    service_request_close(
+    do_service_request_close(
         service_request=second,
         reason=CloseReason.DUPLICATE,
         duplicate_of=first,
         at=at(4, 12),
         public_note="Already reported.",
     )
-    service_request_reopen(service_request=second, at=at(5, 9), public_note="Not the same hole.")
+    do_service_request_reopen(service_request=second, at=at(5, 9), public_note="Not the same hole.")
     return first, second
 
 

@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from backend.service_requests.models import CloseReason, ServiceRequest
 from backend.service_requests.services import (
+    do_service_request_close,
+    do_service_request_reopen,
     service_request_acknowledge,
-    service_request_close,
-    service_request_reopen,
     service_request_start,
 )
 from tests.conftest import BOSTON
@@ -116,7 +116,7 @@ def test_status_is_open_or_closed_and_notes_follow_the_history(
     # A status change without a note keeps the latest note; the update time moves.
     assert (data["status"], data["status_notes"]) == ("open", "Request received.")
     assert data["updated_datetime"] > before
-    sr = service_request_close(
+    sr = do_service_request_close(
         service_request=sr,
         reason=CloseReason.RESOLVED,
         public_note="Filled.",
@@ -124,7 +124,7 @@ def test_status_is_open_or_closed_and_notes_follow_the_history(
     )
     (data,) = check(api, f"requests/{sr.public_id}")
     assert (data["status"], data["status_notes"]) == ("closed", "Filled.")
-    sr = service_request_reopen(
+    sr = do_service_request_reopen(
         service_request=sr, public_note="Back again.", at=timezone.now() + timedelta(seconds=6)
     )
     (data,) = check(api, f"requests/{sr.public_id}")
@@ -173,7 +173,7 @@ def test_filters_by_service_code_status_and_dates(catalog: None, api: APIClient)
     pothole = submit("pothole", requested_at=days_ago(10), lat=42.30)
     light = submit("streetlight", requested_at=days_ago(20), lat=42.31)
     graffiti = submit("graffiti", requested_at=days_ago(30), lat=42.32)
-    service_request_close(service_request=light, reason=CloseReason.RESOLVED)
+    do_service_request_close(service_request=light, reason=CloseReason.RESOLVED)
     assert ids(check(api, service_code="pothole,streetlight")) == [
         pothole.public_id,
         light.public_id,
@@ -289,7 +289,7 @@ def test_bbox_and_q_narrow_the_list(catalog: None, api: APIClient) -> None:
 def test_extensions_add_channel_photos_notes_and_duplicate(catalog: None, api: APIClient) -> None:
     original = submit(lat=42.30)
     copy = submit(lat=42.30, channel="chat")
-    service_request_close(
+    do_service_request_close(
         service_request=copy,
         reason=CloseReason.DUPLICATE,
         duplicate_of=original,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -28,21 +26,10 @@ from rest_framework.test import APIClient
 from backend.celery import app as celery_app
 from backend.photos.models import Photo, ProcessingState
 from tests.photos.images import encode, exif_block, noise
+from tests.processes import database_url, running
 
-ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
 PROCESSED_WITHIN_S = 30.0
-
-
-def _database_url() -> str:
-    """The pytest database (test_...), as the worker's DATABASE_URL."""
-    db = connection.settings_dict
-    user = quote(str(db["USER"] or ""), safe="")
-    password = quote(str(db["PASSWORD"] or ""), safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or "5432"
-    return f"postgis://{auth}{host}:{port}/{quote(str(db['NAME']), safe='')}"
 
 
 @contextmanager
@@ -68,7 +55,7 @@ def celery_worker(*, queue: str, log: Path) -> Iterator[subprocess.Popen[bytes]]
     broker = str(celery_app.conf.broker_url)
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DB_POOL": "0",  # no idle pooled connections left on the test database
         "REDIS_URL": broker,
         "CELERY_BROKER_URL": broker,
@@ -85,19 +72,8 @@ def celery_worker(*, queue: str, log: Path) -> Iterator[subprocess.Popen[bytes]]
         "--without-mingle", "--without-gossip", "--without-heartbeat",
         "--loglevel", "INFO",
     ]  # fmt: skip
-    with log.open("wb") as out:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield worker
-        finally:
-            # Warm shutdown first; never leave it behind (it holds the test database open).
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait(timeout=15)
+    with running(command, env=env, log=log) as worker:
+        yield worker
 
 
 @pytest.mark.integration

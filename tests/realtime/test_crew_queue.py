@@ -22,6 +22,11 @@ pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 FIELDS = {"type", "event", "id", "status", "due_at", "team_id", "service_request_id"}
 
 
+def closed_with(code: int) -> dict[str, Any]:
+    """The message of a websocket the server closed with ``code``."""
+    return {"type": "websocket.close", "code": code}
+
+
 @database_sync_to_async
 def _token(user: Any) -> bytes:
     return Token.objects.get_or_create(user=user)[0].key.encode()
@@ -139,10 +144,7 @@ async def test_without_a_user_the_socket_is_closed_with_4401(
     connected, _ = await client.connect()
     assert connected
 
-    assert await client.receive_output(timeout=2) == {
-        "type": "websocket.close",
-        "code": CLOSE_UNAUTHENTICATED,
-    }
+    assert await client.receive_output(timeout=2) == closed_with(CLOSE_UNAUTHENTICATED)
 
 
 async def test_a_user_in_no_team_is_closed_with_4403(layer: BaseChannelLayer, db: None) -> None:
@@ -150,10 +152,7 @@ async def test_a_user_in_no_team_is_closed_with_4403(layer: BaseChannelLayer, db
     client = communicator("/ws/crew/", [(b"authorization", b"Token " + await _token(resident))])
     await client.connect()
 
-    assert await client.receive_output(timeout=2) == {
-        "type": "websocket.close",
-        "code": CLOSE_FORBIDDEN,
-    }
+    assert await client.receive_output(timeout=2) == closed_with(CLOSE_FORBIDDEN)
 
 
 async def test_a_browser_page_of_another_site_is_refused(
@@ -178,10 +177,7 @@ async def test_a_wrong_token_is_nobody_even_with_a_session(
     )
     await client.connect()
 
-    assert await client.receive_output(timeout=2) == {
-        "type": "websocket.close",
-        "code": CLOSE_UNAUTHENTICATED,
-    }
+    assert await client.receive_output(timeout=2) == closed_with(CLOSE_UNAUTHENTICATED)
 
 
 async def test_a_session_behind_basic_auth_still_counts(

@@ -11,7 +11,7 @@ from channels.layers import BaseChannelLayer
 
 from backend.service_requests.consumers import CLOSE_NOT_FOUND
 from backend.service_requests.models import CloseReason
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.realtime.conftest import communicator
 from tests.workorders.factories import Staff, order_of, request_make
 from workorders.services import work_order_assign, work_order_start
@@ -79,7 +79,7 @@ async def test_closing_shows_as_closed_in_open311_terms_with_its_public_note_onl
     await client.connect()
     await client.receive_json_from()
 
-    await database_sync_to_async(service_request_close)(
+    await database_sync_to_async(do_service_request_close)(
         service_request=sr,
         reason=CloseReason.CANNOT_LOCATE,
         public_note="Not found.",
@@ -142,7 +142,7 @@ async def test_a_push_skips_the_database_hop_that_connecting_makes(
     await client.receive_json_from()
     assert hops == ["hop"]  # websocket.connect touches the database: it keeps the hop
 
-    await database_sync_to_async(service_request_close)(
+    await database_sync_to_async(do_service_request_close)(
         service_request=sr, reason=CloseReason.RESOLVED, public_note="Filled."
     )
     pushed = await client.receive_json_from(timeout=5)

@@ -42,36 +42,31 @@ class World:
     service_request: ServiceRequest  # filed by ``resident``
     open311_key: str
 
-    def api(self, who: str) -> APIClient:
-        """A client for ``anonymous``, ``resident``, ``other_resident``, ``crew`` (of the
-        request's department), ``other_crew`` (another department), ``supervisor``, ``admin``."""
-        users = {
+    def user(self, who: str) -> User:
+        """The user behind ``who`` (any name of ``api`` but ``anonymous``)."""
+        return {
             "resident": self.resident,
             "other_resident": self.other_resident,
             "crew": self.staff.crew,
             "other_crew": self.staff.outsider,
             "supervisor": self.staff.supervisor,
             "admin": self.admin,
-        }
+        }[who]
+
+    def api(self, who: str) -> APIClient:
+        """A client for ``anonymous``, ``resident``, ``other_resident``, ``crew`` (of the
+        request's department), ``other_crew`` (another department), ``supervisor``, ``admin``."""
         client = APIClient(REMOTE_ADDR=fresh_address()) if who == "anonymous" else None
         if client is None:
-            client = token_client(users[who])
+            client = token_client(self.user(who))
             client.defaults["REMOTE_ADDR"] = fresh_address()
         return client
 
     def browser(self, who: str) -> Client:
         """A Django test client with the session of ``who`` (pages, admin)."""
         client = Client(REMOTE_ADDR=fresh_address())
-        users = {
-            "resident": self.resident,
-            "other_resident": self.other_resident,
-            "crew": self.staff.crew,
-            "other_crew": self.staff.outsider,
-            "supervisor": self.staff.supervisor,
-            "admin": self.admin,
-        }
         if who != "anonymous":
-            client.force_login(users[who])
+            client.force_login(self.user(who))
         return client
 
 

@@ -38,16 +38,22 @@ def url(name: str) -> str:
     return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
 
 
-def run(script: str, *args: str, **env: str) -> str:
-    result = subprocess.run(
+def script_run(
+    script: str, *args: str, timeout: int = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["bash", f"backend/scripts/{script}", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
+
+
+def run(script: str, *args: str, **env: str) -> str:
+    result = script_run(script, *args, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
@@ -134,14 +140,7 @@ def test_a_backup_restores_every_request_photo_and_event(
         assert (restored_media / name).is_file(), name
 
     # And restoring over a database that holds tables needs --force
-    again = subprocess.run(
-        ["bash", "backend/scripts/restore.sh", backup, "--db", restored_name],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    again = script_run("restore.sh", backup, "--db", restored_name, timeout=60)
     assert again.returncode != 0 and "--force" in again.stderr
 
 
@@ -149,12 +148,5 @@ def test_restore_refuses_a_damaged_backup(tmp_path: Path) -> None:
     (tmp_path / "db.dump").write_bytes(b"damaged")
     digest = "0" * 64
     (tmp_path / "MANIFEST").write_text(f"{digest}  db.dump\n")
-    result = subprocess.run(
-        ["bash", "backend/scripts/restore.sh", str(tmp_path), "--db", "city311_never_created"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = script_run("restore.sh", str(tmp_path), "--db", "city311_never_created", timeout=60)
     assert result.returncode != 0 and "checksums" in result.stderr

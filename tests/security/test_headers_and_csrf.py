@@ -4,10 +4,7 @@ tests/test_docker.py does), and CSRF on every form and on session-authenticated 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import BOSTON
+from tests.processes import python_with_settings
 from tests.security.conftest import World, fresh_address
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,17 +36,7 @@ print(json.dumps({
 
 
 def probe(**env: str) -> dict[str, Any]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
-    clean.update(DJANGO_SETTINGS_MODULE="backend.settings", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python_with_settings(PROBE, **env)
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return data

@@ -97,6 +97,21 @@ def test_defusedxml_refuses_both_payloads() -> None:
 # --- media_url
 
 
+def open311_pothole(world: World, **fields: str) -> Any:
+    """A large pothole at City Hall, posted anonymously through Open311 with ``fields``."""
+    return world.api("anonymous").post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": world.open311_key,
+            "service_code": "pothole",
+            "lat": str(BOSTON[0]),
+            "long": str(BOSTON[1]),
+            "attribute[size]": "large",
+            **fields,
+        },
+    )
+
+
 def test_media_url_is_never_fetched(world: World) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
         server.bind(("127.0.0.1", 0))
@@ -104,17 +119,7 @@ def test_media_url_is_never_fetched(world: World) -> None:
         server.settimeout(1.5)
         port = server.getsockname()[1]
         url = f"http://127.0.0.1:{port}/photo.jpg"
-        response = world.api("anonymous").post(
-            "/open311/v2/requests.json",
-            {
-                "api_key": world.open311_key,
-                "service_code": "pothole",
-                "lat": str(BOSTON[0]),
-                "long": str(BOSTON[1]),
-                "attribute[size]": "large",
-                "media_url": url,
-            },
-        )
+        response = open311_pothole(world, media_url=url)
         assert response.status_code == 200, response.content
         public_id = response.json()[0]["service_request_id"]
         for path in (
@@ -167,19 +172,12 @@ def test_injection_strings_are_stored_as_given_through_every_channel(world: Worl
         format="json",
     )
     assert mobile.status_code == 201, mobile.content
-    open311 = world.api("anonymous").post(
-        "/open311/v2/requests.json",
-        {
-            "api_key": world.open311_key,
-            "service_code": "pothole",
-            "lat": str(BOSTON[0]),
-            "long": str(BOSTON[1]),
-            "attribute[size]": "large",
-            "address_string": INJECTION,
-            "description": INJECTION,
-            "first_name": INJECTION[:100],
-            "phone": SHORT,
-        },
+    open311 = open311_pothole(
+        world,
+        address_string=INJECTION,
+        description=INJECTION,
+        first_name=INJECTION[:100],
+        phone=SHORT,
     )
     assert open311.status_code == 200, open311.content
     web = world.browser("anonymous").post(

@@ -17,10 +17,11 @@ from django.test import Client
 from PIL import Image
 from rest_framework.test import APIClient
 
-from backend.intake.services import PhotoUpload, service_request_submit
+from backend.intake.services import PhotoUpload
 from backend.photos.models import Photo, ProcessingState
 from backend.photos.services import photo_process
 from tests.conftest import BOSTON
+from tests.factories import submit_result
 from tests.photos.images import with_all_metadata
 from tests.realtime.conftest import communicator
 from tests.security.conftest import fresh_address
@@ -195,13 +196,8 @@ def test_no_public_answer_shows_a_reporters_contact_data(catalog: None) -> None:
 
 @pytest.mark.django_db
 def test_served_photos_carry_no_metadata(catalog: None) -> None:
-    submitted = service_request_submit(
-        service_code="pothole",
-        channel="app",
-        lat=BOSTON[0],
-        long=BOSTON[1],
-        attributes={"size": "large"},
-        photos=[PhotoUpload(data=with_all_metadata()), PhotoUpload(data=with_all_metadata("PNG"))],
+    submitted = submit_result(
+        photos=[PhotoUpload(data=with_all_metadata()), PhotoUpload(data=with_all_metadata("PNG"))]
     )
     photos = list(Photo.objects.filter(service_request=submitted.service_request))
     assert len(photos) == 2
@@ -241,15 +237,8 @@ async def test_websocket_pushes_carry_no_contact_data(catalog: None, settings: A
     name, email, phone = MARKERS["mobile"]
 
     def make() -> tuple[Any, Staff]:
-        sr = service_request_submit(
-            service_code="pothole",
-            channel="app",
-            lat=BOSTON[0],
-            long=BOSTON[1],
-            attributes={"size": "large"},
-            contact_name=name,
-            contact_email=email,
-            contact_phone=phone,
+        sr = submit_result(
+            contact_name=name, contact_email=email, contact_phone=phone
         ).service_request
         return sr, staff_make()
 

@@ -14,9 +14,9 @@ from backend.service_requests.models import (
 from backend.service_requests.services import (
     TRANSITIONS,
     IllegalTransition,
+    do_service_request_close,
+    do_service_request_reopen,
     service_request_acknowledge,
-    service_request_close,
-    service_request_reopen,
     service_request_start,
 )
 from tests.factories import submit
@@ -24,10 +24,10 @@ from tests.factories import submit
 ACTIONS = {
     "acknowledge": lambda sr: service_request_acknowledge(service_request=sr),
     "start": lambda sr: service_request_start(service_request=sr),
-    "close": lambda sr: service_request_close(
+    "close": lambda sr: do_service_request_close(
         service_request=sr, reason=CloseReason.RESOLVED, public_note="Fixed."
     ),
-    "reopen": lambda sr: service_request_reopen(service_request=sr),
+    "reopen": lambda sr: do_service_request_reopen(service_request=sr),
 }
 
 # How to bring a fresh (submitted) request into each status, through the services.
@@ -99,10 +99,12 @@ def test_close_as_duplicate_needs_the_original(catalog: None) -> None:
     original = submit()
     copy = submit(lat=42.3602)
     with pytest.raises(ValueError):
-        service_request_close(service_request=copy, reason=CloseReason.DUPLICATE)
+        do_service_request_close(service_request=copy, reason=CloseReason.DUPLICATE)
     with pytest.raises(ValueError):
-        service_request_close(service_request=copy, reason=CloseReason.DUPLICATE, duplicate_of=copy)
-    closed = service_request_close(
+        do_service_request_close(
+            service_request=copy, reason=CloseReason.DUPLICATE, duplicate_of=copy
+        )
+    closed = do_service_request_close(
         service_request=copy, reason=CloseReason.DUPLICATE, duplicate_of=original
     )
     assert closed.duplicate_of_id == original.pk
@@ -112,7 +114,7 @@ def test_close_as_duplicate_needs_the_original(catalog: None) -> None:
 def test_unknown_close_reason_is_refused(catalog: None) -> None:
     sr = submit()
     with pytest.raises(ValueError):
-        service_request_close(service_request=sr, reason="bored")
+        do_service_request_close(service_request=sr, reason="bored")
     sr.refresh_from_db()
     assert sr.status == Status.SUBMITTED
 
@@ -121,7 +123,7 @@ def test_unknown_close_reason_is_refused(catalog: None) -> None:
 def test_transition_uses_the_locked_row_not_a_stale_copy(catalog: None) -> None:
     sr = submit()
     stale = ServiceRequest.objects.get(pk=sr.pk)
-    service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
+    do_service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
     # The stale object still says "submitted"; the service must read the row, not the object.
     with pytest.raises(IllegalTransition):
         service_request_acknowledge(service_request=stale)

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
-from django.db import connections
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import (
@@ -28,7 +27,6 @@ from playwright.sync_api import (
     Dialog,
     Geolocation,
     Page,
-    sync_playwright,
 )
 from rest_framework.authtoken.models import Token
 
@@ -38,7 +36,7 @@ from tests.conftest import BOSTON, jpeg_bytes
 from tests.photos.images import encode, exif_block
 from tests.web.a11y import assert_accessible
 from tests.web.browser import offline, online, sign_in
-from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, STEP_MS, asgi_server
+from tests.web.test_e2e import CHROMIUM, PHONE, STEP_MS, served_browser
 from tests.workorders.factories import Staff, exif_time, order_of, request_make, staff_make
 from workorders.models import (
     ProofPhoto,
@@ -82,19 +80,8 @@ def site(
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     for name, value in server_env.items():
         monkeypatch.setenv(name, value)
-    try:
-        with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
-            )
-            try:
-                yield base, browser
-            finally:
-                browser.close()
-    finally:
-        # The ORM calls ran in Playwright's loop context, on a connection of their own:
-        # closed here, or the test database could not be dropped.
-        connections.close_all()
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        yield base, browser
 
 
 def crew_staff() -> Staff:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,13 +24,13 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone, translation
-from playwright.sync_api import ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ViewportSize, sync_playwright
 from rest_framework.authtoken.models import Token
 
 from backend.service_requests.models import ServiceRequest
 from backend.web.turnaround import expected_date_words
 from tests.conftest import jpeg_bytes
-from tests.photos.test_worker import _database_url
+from tests.processes import database_url, running
 from tests.workorders.factories import order_of, proof_jpeg, staff_make
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +62,7 @@ def asgi_server(*, log: Path) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DB_POOL": "0",
         "CITY311_ENV": "test",
         "DEBUG": "1",
@@ -84,30 +82,46 @@ def asgi_server(*, log: Path) -> Iterator[str]:
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + STARTUP_S
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"uvicorn exited ({server.returncode}):\n{log.read_text()}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn not up after {STARTUP_S:.0f} s:\n{log.read_text()}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=15)
+    with running(command, env=env, log=log) as server:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"uvicorn exited ({server.returncode}):\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn not up after {STARTUP_S:.0f} s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield base
+
+
+@contextmanager
+def served_browser(*, log: Path) -> Iterator[tuple[str, Browser]]:
+    """The server (``asgi_server``) and Debian's Chromium driven by Playwright: its base URL
+    and the browser, both always stopped (and the test's database connections closed)."""
+    try:
+        with asgi_server(log=log) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
+            )
+            try:
+                yield base, browser
+            finally:
+                browser.close()
+    finally:
+        # A test's ORM calls ran in Playwright's loop context, on a connection of their own:
+        # closed here, or the test database could not be dropped.
+        connections.close_all()
+
+
+def phone_context(browser: Browser) -> BrowserContext:
+    """A browser context the size of a phone, with touch, in English."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
+    context.set_default_timeout(STEP_MS)
+    return context
 
 
 def _crew_call(base: str, token: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -137,79 +151,67 @@ def test_report_then_crew_completes_and_the_track_page_updates_live(
     photo = tmp_path / "pothole.jpg"
     photo.write_bytes(jpeg_bytes(size=(640, 480), color=(90, 90, 95)))
 
-    with (
-        asgi_server(log=tmp_path / "uvicorn.log") as base,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        page = browser.new_page(viewport=DESKTOP, locale="en-US")
+        page.set_default_timeout(STEP_MS)
+
+        # Given a resident on the report page
+        page.goto(f"{base}/report")
+        page.locator(".service-card", has_text="Pothole").click()
+        page.select_option("#attr-pothole-size", "large")
+        page.locator("#map").click()  # the pin, at the map's centre: no tiles needed
+        assert page.input_value("#lat") and page.input_value("#long")
+        page.fill("#description", "Deep pothole in the right lane by the bus stop")
+        page.set_input_files("#photos", str(photo))
+        page.screenshot(path=shots / "report-desktop.png", full_page=True)
+
+        # When they send it
+        page.get_by_role("button", name="Send report").click()
+        page.wait_for_url(re.compile(r"/track/SR-\d{4}-\d{6}\?filed=1$"))
+
+        # Then they see its id and the expected turnaround as a date
+        public_id = page.inner_text(".public-id").strip()
+        service_request = ServiceRequest.objects.get(public_id=public_id)
+        assert service_request.channel == "web"
+        assert service_request.expected_at is not None
+        with translation.override("en"):
+            by = expected_date_words(service_request.expected_at)
+        assert page.inner_text(".turnaround") == (
+            f"We aim to deal with Pothole reports within 3 days — by {by}."
         )
-        try:
-            page = browser.new_page(viewport=DESKTOP, locale="en-US")
-            page.set_default_timeout(STEP_MS)
+        assert service_request.photos.count() == 1
+        page.wait_for_selector('img[alt="Photo of the reported problem"]')
+        page.screenshot(path=shots / "track-desktop.png", full_page=True)
+        page.evaluate("window.__notReloaded = true")
+        page.wait_for_selector('#live[data-websocket="open"]')
 
-            # Given a resident on the report page
-            page.goto(f"{base}/report")
-            page.locator(".service-card", has_text="Pothole").click()
-            page.select_option("#attr-pothole-size", "large")
-            page.locator("#map").click()  # the pin, at the map's centre: no tiles needed
-            assert page.input_value("#lat") and page.input_value("#long")
-            page.fill("#description", "Deep pothole in the right lane by the bus stop")
-            page.set_input_files("#photos", str(photo))
-            page.screenshot(path=shots / "report-desktop.png", full_page=True)
+        # When the crew completes its work order through the crew API
+        order = order_of(service_request)
+        path = f"/api/v1/workorders/{order.pk}"
+        _crew_call(base, supervisor, f"{path}/assign", json={"team": staff.team.pk})
+        _crew_call(base, crew, f"{path}/start", json={})
+        proof = proof_jpeg(taken=timezone.now(), seed=7)
+        _crew_call(
+            base,
+            crew,
+            f"{path}/complete",
+            data={"note": "Filled and rolled."},
+            files={"photos": ("proof.jpg", proof, "image/jpeg")},
+        )
 
-            # When they send it
-            page.get_by_role("button", name="Send report").click()
-            page.wait_for_url(re.compile(r"/track/SR-\d{4}-\d{6}\?filed=1$"))
+        # Then the open page changes by itself, without a reload
+        page.wait_for_selector('[data-status="closed"]', timeout=STEP_MS)
+        assert page.evaluate("window.__notReloaded") is True
+        assert page.get_attribute("#live", "data-updated-by") == "websocket"
+        page.wait_for_selector('img[alt="Photo of the finished work"]')
+        assert "Filled and rolled." in page.inner_text("#live")
+        page.screenshot(path=shots / "track-closed-desktop.png", full_page=True)
 
-            # Then they see its id and the expected turnaround as a date
-            public_id = page.inner_text(".public-id").strip()
-            service_request = ServiceRequest.objects.get(public_id=public_id)
-            assert service_request.channel == "web"
-            assert service_request.expected_at is not None
-            with translation.override("en"):
-                by = expected_date_words(service_request.expected_at)
-            assert page.inner_text(".turnaround") == (
-                f"We aim to deal with Pothole reports within 3 days — by {by}."
-            )
-            assert service_request.photos.count() == 1
-            page.wait_for_selector('img[alt="Photo of the reported problem"]')
-            page.screenshot(path=shots / "track-desktop.png", full_page=True)
-            page.evaluate("window.__notReloaded = true")
-            page.wait_for_selector('#live[data-websocket="open"]')
-
-            # When the crew completes its work order through the crew API
-            order = order_of(service_request)
-            path = f"/api/v1/workorders/{order.pk}"
-            _crew_call(base, supervisor, f"{path}/assign", json={"team": staff.team.pk})
-            _crew_call(base, crew, f"{path}/start", json={})
-            proof = proof_jpeg(taken=timezone.now(), seed=7)
-            _crew_call(
-                base,
-                crew,
-                f"{path}/complete",
-                data={"note": "Filled and rolled."},
-                files={"photos": ("proof.jpg", proof, "image/jpeg")},
-            )
-
-            # Then the open page changes by itself, without a reload
-            page.wait_for_selector('[data-status="closed"]', timeout=STEP_MS)
-            assert page.evaluate("window.__notReloaded") is True
-            assert page.get_attribute("#live", "data-updated-by") == "websocket"
-            page.wait_for_selector('img[alt="Photo of the finished work"]')
-            assert "Filled and rolled." in page.inner_text("#live")
-            page.screenshot(path=shots / "track-closed-desktop.png", full_page=True)
-
-            phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-            phone.set_default_timeout(STEP_MS)
-            phone.goto(f"{base}/report")
-            phone.locator(".service-card", has_text="Pothole").click()
-            phone.screenshot(path=shots / "report-phone.png", full_page=True)
-            phone.goto(f"{base}/track/{public_id}")
-            phone.wait_for_selector('[data-status="closed"]')
-            phone.screenshot(path=shots / "track-phone.png", full_page=True)
-        finally:
-            browser.close()
-            # The ORM calls above ran in Playwright's loop context, on a connection of their
-            # own: closed here, or the test database could not be dropped.
-            connections.close_all()
+        phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+        phone.set_default_timeout(STEP_MS)
+        phone.goto(f"{base}/report")
+        phone.locator(".service-card", has_text="Pothole").click()
+        phone.screenshot(path=shots / "report-phone.png", full_page=True)
+        phone.goto(f"{base}/track/{public_id}")
+        phone.wait_for_selector('[data-status="closed"]')
+        phone.screenshot(path=shots / "track-phone.png", full_page=True)

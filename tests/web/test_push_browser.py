@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import connection
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from backend.accounts.services import account_signup
 from mobile_api.models import Device
@@ -31,7 +31,7 @@ from tests.factories import submit
 from tests.mobile_api.push_service import b64d, b64e, point, vapid_pair
 from tests.web.a11y import assert_accessible
 from tests.web.browser import sign_in
-from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, STEP_MS, asgi_server
+from tests.web.test_e2e import CHROMIUM, PHONE, STEP_MS, served_browser
 
 PASSWORD = "a long passphrase 7"
 ENDPOINT = "https://fcm.googleapis.com/fcm/send/stand-in-"
@@ -51,14 +51,8 @@ def vapid(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def site(vapid: str, tmp_path: Path) -> Iterator[tuple[str, Browser]]:
-    with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
-        )
-        try:
-            yield base, browser
-        finally:
-            browser.close()
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        yield base, browser
 
 
 def _phone(browser: Browser, base: str) -> Page:

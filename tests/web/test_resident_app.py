@@ -25,11 +25,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import translation
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 from rest_framework.test import APIClient
 
@@ -40,7 +40,12 @@ from backend.web.turnaround import turnaround_sentence
 from tests.conftest import jpeg_bytes, pothole_payload
 from tests.factories import submit
 from tests.web.a11y import assert_accessible
-from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, STEP_MS, asgi_server
+from tests.web.test_e2e import (
+    CHROMIUM,
+    STEP_MS,
+    phone_context,
+    served_browser,
+)
 
 PASSWORD = "a long passphrase 7"
 
@@ -219,60 +224,48 @@ def browser_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_worker_registers_and_a_reload_offline_renders_the_report_page(
     catalog: None, browser_env: None, tmp_path: Path
 ) -> None:
-    with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        context = phone_context(browser)
+        page = context.new_page()
+        page.goto(f"{base}/report")
+        controlled(page)
+        registration = page.evaluate(
+            """async () => {
+                const reg = await navigator.serviceWorker.ready;
+                return {scope: reg.scope, script: reg.active.scriptURL,
+                        caches: await caches.keys()};
+            }"""
         )
-        try:
-            context = browser.new_context(
-                viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US"
-            )
-            context.set_default_timeout(STEP_MS)
-            page = context.new_page()
-            page.goto(f"{base}/report")
-            controlled(page)
-            registration = page.evaluate(
-                """async () => {
-                    const reg = await navigator.serviceWorker.ready;
-                    return {scope: reg.scope, script: reg.active.scriptURL,
-                            caches: await caches.keys()};
-                }"""
-            )
-            assert registration["scope"] == f"{base}/"
-            assert registration["script"] == f"{base}/sw.js"
-            assert sorted(registration["caches"]) == [f"city311-shell-{shell_version()}"]
-            assert_accessible(page)
+        assert registration["scope"] == f"{base}/"
+        assert registration["script"] == f"{base}/sw.js"
+        assert sorted(registration["caches"]) == [f"city311-shell-{shell_version()}"]
+        assert_accessible(page)
 
-            with Offline(context) as offline:
-                page.reload()
-                assert page.inner_text("h1") == "Report a problem"
-                assert page.locator("input[name=service_code]").count() == 12
-                # The page's scripts came from the phone too: the map and the cards work.
-                page.wait_for_selector("#map:not([hidden])")
-                # The worker's own fetch of the page met the failing route.
-                assert any(url.rstrip("/").endswith("/report") for url in offline.seen), (
-                    offline.seen
-                )
-                assert page.evaluate("navigator.onLine") is False
+        with Offline(context) as offline:
+            page.reload()
+            assert page.inner_text("h1") == "Report a problem"
+            assert page.locator("input[name=service_code]").count() == 12
+            # The page's scripts came from the phone too: the map and the cards work.
+            page.wait_for_selector("#map:not([hidden])")
+            # The worker's own fetch of the page met the failing route.
+            assert any(url.rstrip("/").endswith("/report") for url in offline.seen), offline.seen
+            assert page.evaluate("navigator.onLine") is False
 
-                # A page never kept: the offline page, not the browser's error.
-                page.goto(f"{base}/track/SR-2026-999999")
-                assert page.inner_text("h1") == "You are offline"
-                # The start URL ("/", a redirect online) opens the report page.
-                page.goto(f"{base}/")
-                assert page.inner_text("h1") == "Report a problem"
-                # The other apps are never the worker's: offline, the browser's own error.
-                for other in ("/crew/", "/staff/workorders/", "/admin/", "/mobile/v1/services"):
-                    with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
-                        page.goto(f"{base}{other}")
+            # A page never kept: the offline page, not the browser's error.
+            page.goto(f"{base}/track/SR-2026-999999")
+            assert page.inner_text("h1") == "You are offline"
+            # The start URL ("/", a redirect online) opens the report page.
+            page.goto(f"{base}/")
+            assert page.inner_text("h1") == "Report a problem"
+            # The other apps are never the worker's: offline, the browser's own error.
+            for other in ("/crew/", "/staff/workorders/", "/admin/", "/mobile/v1/services"):
+                with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
+                    page.goto(f"{base}{other}")
 
-            # Online, the staff pages send a signed-out visitor to the sign-in.
-            page.goto(f"{base}/staff/workorders/")
-            assert "/accounts/login/" in page.url
-            assert_accessible(page)
-        finally:
-            browser.close()
-            connections.close_all()
+        # Online, the staff pages send a signed-out visitor to the sign-in.
+        page.goto(f"{base}/staff/workorders/")
+        assert "/accounts/login/" in page.url
+        assert_accessible(page)
 
 
 def compose_pothole(page: Page, photo: Path) -> None:
@@ -307,159 +300,149 @@ def test_a_report_composed_offline_is_filed_once_back_online(
     big = tmp_path / "big.png"
     big.write_bytes(noise_png(400_000))
 
-    with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
-        )
-        try:
-            context = browser.new_context(
-                viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US"
-            )
-            context.set_default_timeout(STEP_MS)
-            page = context.new_page()
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        context = phone_context(browser)
+        page = context.new_page()
 
-            # Given a resident signed in on their phone, on the report page
-            page.goto(f"{base}/accounts/signup/")
-            assert_accessible(page)
-            page.goto(f"{base}/accounts/login/")
-            assert_accessible(page)
-            page.fill("#id_username", "rosa@example.org")
-            page.fill("#id_password", PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/me/")
-            page.goto(f"{base}/report")
-            controlled(page)
+        # Given a resident signed in on their phone, on the report page
+        page.goto(f"{base}/accounts/signup/")
+        assert_accessible(page)
+        page.goto(f"{base}/accounts/login/")
+        assert_accessible(page)
+        page.fill("#id_username", "rosa@example.org")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/me/")
+        page.goto(f"{base}/report")
+        controlled(page)
 
-            with Offline(context) as offline:
-                # A photo over the limit is refused on the phone, before anything is kept.
-                compose_pothole(page, big)
-                page.get_by_role("button", name="Send report").click()
-                error = page.locator("#photos-phone-error")
-                error.wait_for(state="visible")
-                assert "too large" in error.inner_text()
-                assert page.get_attribute("#photos", "aria-invalid") == "true"
-                assert queued(page) == []
-
-                # When they compose the report with a photo while offline and send it
-                page.set_input_files("#photos", str(photo))
-                page.evaluate(
-                    """() => { window.__filed = [];
-                        document.addEventListener("city311:filed",
-                            (e) => window.__filed.push(e.detail.public_id)); }"""
-                )
-                page.get_by_role("button", name="Send report").click()
-
-                # Then it waits on the phone, with its photo, and says so
-                waiting = page.locator("#outbox .outbox-item.waiting")
-                waiting.wait_for()
-                assert "Saved on this phone" in waiting.inner_text()
-                assert "sent when you are back online" in waiting.inner_text()
-                assert_accessible(page)
-                kept = queued(page)
-                assert len(kept) == 1 and kept[0]["state"] == "waiting"
-                assert kept[0]["photos"] == 1 and kept[0]["blob"] is True
-                assert page.input_value("#description") == ""  # the form is free again
-                page.screenshot(path=shots / "report-offline-waiting-phone.png", full_page=True)
-
-                # ...and still after a reload while offline (the page comes from the phone).
-                page.reload()
-                page.locator("#outbox .outbox-item.waiting").wait_for()
-                page.evaluate(
-                    """() => { window.__filed = [];
-                        document.addEventListener("city311:filed",
-                            (e) => window.__filed.push(e.detail.public_id)); }"""
-                )
-                page.wait_for_timeout(1000)
-                assert not ServiceRequest.objects.exists()
-                assert offline.seen, "the failing route saw no request"
-
-            # When the phone is back online (the page's `online` event)
-            confirmation = page.locator("#outbox .confirmation")
-            confirmation.wait_for()
-
-            # Then it is filed once, as the resident's, with its photo, through the app intake
-            public_id = confirmation.locator(".public-id").inner_text().strip()
-            assert re.fullmatch(r"SR-\d{4}-\d{6}", public_id)
-            filed = ServiceRequest.objects.get()
-            assert filed.public_id == public_id
-            assert filed.channel == Channel.APP
-            assert filed.reporter_id == resident.pk
-            assert filed.idempotency_key == kept[0]["key"]
-            assert filed.attributes == {"size": "large"}
-            assert filed.photos.count() == 1
-            # ...and the page shows its id and the expected turnaround, as an online filing does
-            with translation.override("en"):
-                sentence = turnaround_sentence(
-                    service_type=filed.service_type, expected_at=filed.expected_at
-                )
-            page.wait_for_function(
-                "document.querySelector('#outbox .confirmation .turnaround').textContent !== ''"
-            )
-            assert confirmation.locator(".turnaround").inner_text() == sentence
-            assert confirmation.get_by_role("link").get_attribute("href") == f"/track/{public_id}"
-            assert page.evaluate("window.__filed") == [public_id]
+        with Offline(context) as offline:
+            # A photo over the limit is refused on the phone, before anything is kept.
+            compose_pothole(page, big)
+            page.get_by_role("button", name="Send report").click()
+            error = page.locator("#photos-phone-error")
+            error.wait_for(state="visible")
+            assert "too large" in error.inner_text()
+            assert page.get_attribute("#photos", "aria-invalid") == "true"
             assert queued(page) == []
-            assert_accessible(page)
-            page.screenshot(path=shots / "report-offline-filed-phone.png", full_page=True)
 
-            # A reload, another sync: nothing is filed twice.
+            # When they compose the report with a photo while offline and send it
+            page.set_input_files("#photos", str(photo))
+            page.evaluate(
+                """() => { window.__filed = [];
+                    document.addEventListener("city311:filed",
+                        (e) => window.__filed.push(e.detail.public_id)); }"""
+            )
+            page.get_by_role("button", name="Send report").click()
+
+            # Then it waits on the phone, with its photo, and says so
+            waiting = page.locator("#outbox .outbox-item.waiting")
+            waiting.wait_for()
+            assert "Saved on this phone" in waiting.inner_text()
+            assert "sent when you are back online" in waiting.inner_text()
+            assert_accessible(page)
+            kept = queued(page)
+            assert len(kept) == 1 and kept[0]["state"] == "waiting"
+            assert kept[0]["photos"] == 1 and kept[0]["blob"] is True
+            assert page.input_value("#description") == ""  # the form is free again
+            page.screenshot(path=shots / "report-offline-waiting-phone.png", full_page=True)
+
+            # ...and still after a reload while offline (the page comes from the phone).
             page.reload()
-            page.wait_for_timeout(1500)
-            assert ServiceRequest.objects.count() == 1
-
-            # Background Sync: the worker files a report by itself. Composed offline, then the
-            # resident moves to a page without the report script (it cannot send) and the
-            # network comes back: the browser's sync event (dispatched here) sends it.
-            with Offline(context):
-                compose_pothole(page, photo)
-                page.get_by_role("button", name="Send report").click()
-                page.locator("#outbox .outbox-item.waiting").wait_for()
-                page.goto(f"{base}/track")  # from the phone
-                assert page.evaluate("typeof window.city311ReportQueue") == "undefined"
-            cdp = context.new_cdp_session(page)
-            registrations: list[dict[str, Any]] = []
-            cdp.on(
-                "ServiceWorker.workerRegistrationUpdated",
-                lambda event: registrations.extend(event["registrations"]),
+            page.locator("#outbox .outbox-item.waiting").wait_for()
+            page.evaluate(
+                """() => { window.__filed = [];
+                    document.addEventListener("city311:filed",
+                        (e) => window.__filed.push(e.detail.public_id)); }"""
             )
-            cdp.send("ServiceWorker.enable")
-            deadline = time.monotonic() + STEP_MS / 1000
-            while not registrations and time.monotonic() < deadline:
-                page.wait_for_timeout(100)
-            scope = next(r for r in registrations if r["scopeURL"] == f"{base}/")
-            cdp.send(
-                "ServiceWorker.dispatchSyncEvent",
-                {
-                    "origin": base,
-                    "registrationId": scope["registrationId"],
-                    "tag": "city311-reports",
-                    "lastChance": False,
-                },
-            )
-            deadline = time.monotonic() + STEP_MS / 1000
-            while ServiceRequest.objects.count() < 2 and time.monotonic() < deadline:
-                page.wait_for_timeout(200)
-            second = ServiceRequest.objects.exclude(public_id=public_id).get()
-            assert second.reporter_id == resident.pk and second.photos.count() == 1
-            # The next visit to the report page says it was sent, and the phone lets it go.
-            page.goto(f"{base}/report")
-            by_worker = page.locator("#outbox .confirmation .public-id")
-            by_worker.wait_for()
-            assert by_worker.inner_text().strip() == second.public_id
-            assert queued(page) == []
-            assert ServiceRequest.objects.count() == 2
+            page.wait_for_timeout(1000)
+            assert not ServiceRequest.objects.exists()
+            assert offline.seen, "the failing route saw no request"
 
-            # The resident's page lists it with the others they filed.
-            for code, address in (("streetlight", "4 Oak Ave"), ("graffiti", "Main St bridge")):
-                submit(code, channel="web", reporter=resident, address=address)
-            page.goto(f"{base}/me/")
-            assert public_id in page.inner_text("main")
-            assert page.locator(".request-card").count() == 4
-            assert_accessible(page)
-            page.screenshot(path=shots / "me-phone.png", full_page=True)
-        finally:
-            browser.close()
-            connections.close_all()
+        # When the phone is back online (the page's `online` event)
+        confirmation = page.locator("#outbox .confirmation")
+        confirmation.wait_for()
+
+        # Then it is filed once, as the resident's, with its photo, through the app intake
+        public_id = confirmation.locator(".public-id").inner_text().strip()
+        assert re.fullmatch(r"SR-\d{4}-\d{6}", public_id)
+        filed = ServiceRequest.objects.get()
+        assert filed.public_id == public_id
+        assert filed.channel == Channel.APP
+        assert filed.reporter_id == resident.pk
+        assert filed.idempotency_key == kept[0]["key"]
+        assert filed.attributes == {"size": "large"}
+        assert filed.photos.count() == 1
+        # ...and the page shows its id and the expected turnaround, as an online filing does
+        with translation.override("en"):
+            sentence = turnaround_sentence(
+                service_type=filed.service_type, expected_at=filed.expected_at
+            )
+        page.wait_for_function(
+            "document.querySelector('#outbox .confirmation .turnaround').textContent !== ''"
+        )
+        assert confirmation.locator(".turnaround").inner_text() == sentence
+        assert confirmation.get_by_role("link").get_attribute("href") == f"/track/{public_id}"
+        assert page.evaluate("window.__filed") == [public_id]
+        assert queued(page) == []
+        assert_accessible(page)
+        page.screenshot(path=shots / "report-offline-filed-phone.png", full_page=True)
+
+        # A reload, another sync: nothing is filed twice.
+        page.reload()
+        page.wait_for_timeout(1500)
+        assert ServiceRequest.objects.count() == 1
+
+        # Background Sync: the worker files a report by itself. Composed offline, then the
+        # resident moves to a page without the report script (it cannot send) and the
+        # network comes back: the browser's sync event (dispatched here) sends it.
+        with Offline(context):
+            compose_pothole(page, photo)
+            page.get_by_role("button", name="Send report").click()
+            page.locator("#outbox .outbox-item.waiting").wait_for()
+            page.goto(f"{base}/track")  # from the phone
+            assert page.evaluate("typeof window.city311ReportQueue") == "undefined"
+        cdp = context.new_cdp_session(page)
+        registrations: list[dict[str, Any]] = []
+        cdp.on(
+            "ServiceWorker.workerRegistrationUpdated",
+            lambda event: registrations.extend(event["registrations"]),
+        )
+        cdp.send("ServiceWorker.enable")
+        deadline = time.monotonic() + STEP_MS / 1000
+        while not registrations and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        scope = next(r for r in registrations if r["scopeURL"] == f"{base}/")
+        cdp.send(
+            "ServiceWorker.dispatchSyncEvent",
+            {
+                "origin": base,
+                "registrationId": scope["registrationId"],
+                "tag": "city311-reports",
+                "lastChance": False,
+            },
+        )
+        deadline = time.monotonic() + STEP_MS / 1000
+        while ServiceRequest.objects.count() < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        second = ServiceRequest.objects.exclude(public_id=public_id).get()
+        assert second.reporter_id == resident.pk and second.photos.count() == 1
+        # The next visit to the report page says it was sent, and the phone lets it go.
+        page.goto(f"{base}/report")
+        by_worker = page.locator("#outbox .confirmation .public-id")
+        by_worker.wait_for()
+        assert by_worker.inner_text().strip() == second.public_id
+        assert queued(page) == []
+        assert ServiceRequest.objects.count() == 2
+
+        # The resident's page lists it with the others they filed.
+        for code, address in (("streetlight", "4 Oak Ave"), ("graffiti", "Main St bridge")):
+            submit(code, channel="web", reporter=resident, address=address)
+        page.goto(f"{base}/me/")
+        assert public_id in page.inner_text("main")
+        assert page.locator(".request-card").count() == 4
+        assert_accessible(page)
+        page.screenshot(path=shots / "me-phone.png", full_page=True)
 
 
 @pytest.mark.integration
@@ -474,50 +457,40 @@ def test_a_report_sent_on_a_dead_link_that_looks_online_is_kept_not_lost(
     answers again."""
     photo = tmp_path / "pothole.jpg"
     photo.write_bytes(jpeg_bytes(size=(640, 480), color=(90, 90, 95)))
-    with asgi_server(log=tmp_path / "uvicorn.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
-        )
-        try:
-            context = browser.new_context(
-                viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US"
-            )
-            context.set_default_timeout(STEP_MS)
-            page = context.new_page()
-            page.goto(f"{base}/report")
-            controlled(page)
-            refused: list[str] = []
+    with served_browser(log=tmp_path / "uvicorn.log") as (base, browser):
+        context = phone_context(browser)
+        page = context.new_page()
+        page.goto(f"{base}/report")
+        controlled(page)
+        refused: list[str] = []
 
-            def dead(route: Any) -> None:
-                refused.append(f"{route.request.method} {route.request.url}")
-                route.abort("timedout")
+        def dead(route: Any) -> None:
+            refused.append(f"{route.request.method} {route.request.url}")
+            route.abort("timedout")
 
-            # Given a link that carries nothing while the phone believes it is online
-            context.route("**/*", dead)
-            compose_pothole(page, photo)
-            page.get_by_role("button", name="Send report").click()
+        # Given a link that carries nothing while the phone believes it is online
+        context.route("**/*", dead)
+        compose_pothole(page, photo)
+        page.get_by_role("button", name="Send report").click()
 
-            # Then the report waits on the phone (the server was asked first, and never got it)
-            waiting = page.locator("#outbox .outbox-item.waiting")
-            waiting.wait_for()
-            assert "Saved on this phone" in waiting.inner_text()
-            assert page.evaluate("navigator.onLine") is True
-            assert any(entry.endswith("/healthz") for entry in refused), refused
-            # (the form's own POST never left: the browser's error page would have shown)
-            assert not any(entry.endswith("/report") for entry in refused if "POST" in entry)
-            assert page.url == f"{base}/report"
-            assert not ServiceRequest.objects.exists()
-            assert len(queued(page)) == 1
+        # Then the report waits on the phone (the server was asked first, and never got it)
+        waiting = page.locator("#outbox .outbox-item.waiting")
+        waiting.wait_for()
+        assert "Saved on this phone" in waiting.inner_text()
+        assert page.evaluate("navigator.onLine") is True
+        assert any(entry.endswith("/healthz") for entry in refused), refused
+        # (the form's own POST never left: the browser's error page would have shown)
+        assert not any(entry.endswith("/report") for entry in refused if "POST" in entry)
+        assert page.url == f"{base}/report"
+        assert not ServiceRequest.objects.exists()
+        assert len(queued(page)) == 1
 
-            # When the server answers again, the next start of the page files it, once
-            context.unroute("**/*")
-            page.reload()
-            page.locator("#outbox .confirmation").wait_for()
-            assert ServiceRequest.objects.count() == 1
-            page.reload()
-            page.wait_for_timeout(1000)
-            assert ServiceRequest.objects.count() == 1
-            assert queued(page) == []
-        finally:
-            browser.close()
-            connections.close_all()
+        # When the server answers again, the next start of the page files it, once
+        context.unroute("**/*")
+        page.reload()
+        page.locator("#outbox .confirmation").wait_for()
+        assert ServiceRequest.objects.count() == 1
+        page.reload()
+        page.wait_for_timeout(1000)
+        assert ServiceRequest.objects.count() == 1
+        assert queued(page) == []

@@ -15,14 +15,14 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from backend.cases.feedback import feedback_submit
 from backend.catalog.models import Department
 from backend.service_requests.models import CloseReason, ServiceRequest
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.conftest import BOSTON
 from tests.factories import submit
 from tests.photos.images import encode, exif_block
 from workorders.areas import areas_load
-from workorders.feedback import feedback_submit
 from workorders.models import (
     Area,
     HoldReason,
@@ -175,7 +175,9 @@ def one_of_each_workorders_model() -> None:
     )
     PublicHoliday.objects.create(date=datetime(2026, 12, 25).date(), name="Christmas Day")
     Token.objects.create(user=staff.supervisor)
-    closed = service_request_close(service_request=submit("graffiti"), reason=CloseReason.RESOLVED)
+    closed = do_service_request_close(
+        service_request=submit("graffiti"), reason=CloseReason.RESOLVED
+    )
     event = close_event_latest(service_request_id=closed.pk)
     assert event is not None
     feedback_submit(close_event=event, fixed=True, rating=5)

@@ -24,9 +24,10 @@ from tests.workorders.factories import (
     staff_make,
     token_client,
 )
+from workorders.errors import IllegalTransition
 from workorders.escalation import work_orders_escalate
 from workorders.models import ProofPhoto, WorkOrder, WorkOrderEvent, WorkOrderStatus
-from workorders.services import IllegalTransition, work_order_complete
+from workorders.services import work_order_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

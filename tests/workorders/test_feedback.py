@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backend.service_requests.models import CloseReason, ServiceRequestEvent, Status
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.openapi import assert_matches_schema
 from tests.workorders.factories import Staff, order_in, request_make
 from workorders.feedback import (
@@ -141,7 +141,9 @@ def test_bad_answers_name_the_field(
 def test_bad_or_old_links_are_refused(staff: Staff, api: APIClient) -> None:
     _, event, token = _closed(staff)
     forged = signing.TimestampSigner(salt="another-salt").sign_object({"e": event.pk})
-    cancelled = service_request_close(service_request=request_make(), reason=CloseReason.CANCELLED)
+    cancelled = do_service_request_close(
+        service_request=request_make(), reason=CloseReason.CANCELLED
+    )
     not_resolved = feedback_token_make(
         close_event=ServiceRequestEvent.objects.get(service_request=cancelled, to_status="closed")
     )

@@ -79,9 +79,10 @@ def test_the_escalation_scan_pushes_every_order_it_marks_in_one_outbox_row(
 def test_a_proof_review_is_pushed_to_the_department_when_flagged_and_when_resolved(
     staff: Staff, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from backend.cases.review import work_order_review_resolve
     from tests.workorders.factories import order_in, proof_jpeg
     from workorders.models import WorkOrderStatus
-    from workorders.services import work_order_complete, work_order_review_resolve
+    from workorders.services import work_order_complete
 
     order = order_in(WorkOrderStatus.IN_PROGRESS, staff=staff)
     with django_capture_on_commit_callbacks() as callbacks:

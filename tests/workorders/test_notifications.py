@@ -23,9 +23,9 @@ from backend.service_requests.models import (
 )
 from backend.service_requests.notifications import websocket_group
 from backend.service_requests.services import (
-    service_request_close,
+    do_service_request_close,
+    do_service_request_reopen,
     service_request_follower_add,
-    service_request_reopen,
 )
 from tests.outbox import outbox_written
 from tests.workorders.factories import Staff, good_proof, order_of, request_make
@@ -82,6 +82,18 @@ def _next(layer: BaseChannelLayer, channel: str, timeout: float = 3.0) -> dict[s
     return async_to_sync(receive)()
 
 
+def assign_start_complete(order: Any, staff: Staff, on_commit: Any, *, note: str) -> None:
+    """Assigns, starts and completes ``order``, each step committed with its callbacks run."""
+    with on_commit(execute=True):
+        work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor)
+    with on_commit(execute=True):
+        work_order_start(work_order=order, actor=staff.crew)
+    with on_commit(execute=True):
+        work_order_complete(
+            work_order=order, actor=staff.crew, proof_photos=[good_proof()], note=note
+        )
+
+
 def _status_event(sr: Any, to_status: str) -> ServiceRequestEvent:
     return ServiceRequestEvent.objects.filter(service_request=sr, to_status=to_status).latest("id")
 
@@ -92,14 +104,7 @@ def test_the_whole_story_reaches_the_reporter_once_per_change(
     sr = request_make(contact_email=REPORTER, contact_name="Rosa Diaz", contact_phone="555")
     order = order_of(sr)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor)
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_start(work_order=order, actor=staff.crew)
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_complete(
-            work_order=order, actor=staff.crew, proof_photos=[good_proof()], note="Filled it."
-        )
+    assign_start_complete(order, staff, django_capture_on_commit_callbacks, note="Filled it.")
 
     subjects = [m.subject for m in mailoutbox]
     assert subjects == [
@@ -163,7 +168,7 @@ def test_the_push_carries_only_public_data(staff: Staff, layer: BaseChannelLayer
         description="Hole outside my house",
     )
     channel = _listen(layer, sr.public_id)
-    closed = service_request_close(
+    closed = do_service_request_close(
         service_request=sr,
         reason=CloseReason.CANNOT_LOCATE,
         public_note="Not found.",
@@ -185,8 +190,8 @@ def test_the_push_carries_only_public_data(staff: Staff, layer: BaseChannelLayer
 
 def test_reopened_and_in_progress_are_told_apart(staff: Staff, mailoutbox: list[Any]) -> None:
     sr = request_make(contact_email=REPORTER)
-    closed = service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
-    service_request_reopen(service_request=closed, public_note="Back again.")
+    closed = do_service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
+    do_service_request_reopen(service_request=closed, public_note="Back again.")
 
     status_notify(event_id=_status_event(sr, Status.IN_PROGRESS).pk)
 
@@ -304,14 +309,7 @@ def test_a_resident_hears_in_the_language_they_reported_in(
 ) -> None:
     sr = request_make(contact_email=REPORTER, language=language)
     order = order_of(sr)
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_assign(work_order=order, team=staff.team, actor=staff.supervisor)
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_start(work_order=order, actor=staff.crew)
-    with django_capture_on_commit_callbacks(execute=True):
-        work_order_complete(
-            work_order=order, actor=staff.crew, proof_photos=[good_proof()], note="Listo."
-        )
+    assign_start_complete(order, staff, django_capture_on_commit_callbacks, note="Listo.")
 
     subjects = [m.subject for m in mailoutbox]
     assert subjects == [

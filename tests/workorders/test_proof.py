@@ -15,14 +15,10 @@ from backend.intake.services import PhotoUpload
 from backend.photos.models import Photo, PhotoKind
 from tests.conftest import BOSTON, jpeg_bytes
 from tests.workorders.factories import Staff, order_in, order_of, proof_jpeg, request_make
+from workorders.errors import IllegalTransition, InvalidInput
 from workorders.models import ProofPhoto, WorkOrderEvent, WorkOrderStatus
 from workorders.proof import distance_m, proof_check
-from workorders.services import (
-    IllegalTransition,
-    InvalidInput,
-    work_order_complete,
-    work_order_proof_add,
-)
+from workorders.services import work_order_complete, work_order_proof_add
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from backend.cases.change_type import service_request_change_type
+from backend.cases.merge import service_request_merge
 from backend.catalog.models import ServiceType
 from backend.service_requests.messaging import status_notify
 from backend.service_requests.models import (
@@ -15,17 +17,11 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
-from backend.service_requests.services import service_request_close
+from backend.service_requests.services import do_service_request_close
 from tests.workorders.factories import Staff, order_of, request_make, user_make
+from workorders.errors import Conflict, IllegalTransition, InvalidInput
 from workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
-from workorders.services import (
-    Conflict,
-    IllegalTransition,
-    InvalidInput,
-    service_request_change_type,
-    service_request_merge,
-    work_order_assign,
-)
+from workorders.services import work_order_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +73,7 @@ def test_merging_carries_the_duplicates_own_followers_along(staff: Staff) -> Non
 
 def test_bad_merges_are_refused(staff: Staff) -> None:
     original, duplicate = request_make(), request_make()
-    closed = service_request_close(service_request=request_make(), reason=CloseReason.RESOLVED)
+    closed = do_service_request_close(service_request=request_make(), reason=CloseReason.RESOLVED)
 
     with pytest.raises(InvalidInput, match="itself") as itself:
         service_request_merge(service_request=original, into=original)
@@ -128,7 +124,7 @@ def test_the_same_service_again_changes_nothing_and_a_closed_request_keeps_its(
     )
     assert same == order_of(sr) and WorkOrder.objects.count() == 1
 
-    closed = service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
+    closed = do_service_request_close(service_request=sr, reason=CloseReason.RESOLVED)
     with pytest.raises(IllegalTransition) as info:
         service_request_change_type(
             service_request=closed,

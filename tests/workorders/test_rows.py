@@ -80,10 +80,10 @@ def test_the_rows_equal_the_serializers_answer(staff: Staff, orders: list[WorkOr
 def test_the_crew_rows_equal_the_crew_serializers_answer(
     staff: Staff, orders: list[WorkOrder]
 ) -> None:
-    from mobile_api.views import _crew_orders
+    from workorders.access import crew_work_orders
 
     request = _request(staff.crew)
-    queryset = _crew_orders(staff_access_get(user=staff.crew))
+    queryset = crew_work_orders(access=staff_access_get(user=staff.crew))
     expected = _json(CrewWorkOrderOut(queryset, many=True, context={"request": request}).data)
     rows = _json(work_order_rows(queryset, request=request, crew=True))
     assert rows == expected

@@ -14,6 +14,7 @@ from backend.photos.models import Photo
 from backend.service_requests.models import CloseReason, ServiceRequestEvent, Status
 from backend.service_requests.services import service_request_start
 from tests.workorders.factories import Staff, good_proof, order_in, order_of, request_make
+from workorders.errors import IllegalTransition, InvalidInput, ProofRequired
 from workorders.models import (
     HoldReason,
     WorkOrder,
@@ -24,9 +25,6 @@ from workorders.models import (
 )
 from workorders.services import (
     TRANSITIONS,
-    IllegalTransition,
-    InvalidInput,
-    ProofRequired,
     work_order_assign,
     work_order_cancel,
     work_order_complete,

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from backend.routes import action_paths
 from workorders.api import views
 
 app_name = "workorders_api"
@@ -9,18 +10,20 @@ app_name = "workorders_api"
 urlpatterns = [
     path("workorders", views.WorkOrderListView.as_view(), name="list"),
     path("workorders/<int:pk>", views.WorkOrderDetailView.as_view(), name="detail"),
-    path("workorders/<int:pk>/assign", views.WorkOrderAssignView.as_view(), name="assign"),
-    path("workorders/<int:pk>/start", views.WorkOrderStartView.as_view(), name="start"),
-    path("workorders/<int:pk>/hold", views.WorkOrderHoldView.as_view(), name="hold"),
-    path("workorders/<int:pk>/resume", views.WorkOrderResumeView.as_view(), name="resume"),
-    path(
-        "workorders/<int:pk>/proof-photos",
-        views.WorkOrderProofPhotosView.as_view(),
-        name="proof-photos",
+    # The actions on one work order, each named after its action.
+    *action_paths(
+        "workorders/<int:pk>",
+        {
+            "assign": views.WorkOrderAssignView,
+            "start": views.WorkOrderStartView,
+            "hold": views.WorkOrderHoldView,
+            "resume": views.WorkOrderResumeView,
+            "proof-photos": views.WorkOrderProofPhotosView,
+            "complete": views.WorkOrderCompleteView,
+            "cancel": views.WorkOrderCancelView,
+            "review": views.WorkOrderReviewView,
+        },
     ),
-    path("workorders/<int:pk>/complete", views.WorkOrderCompleteView.as_view(), name="complete"),
-    path("workorders/<int:pk>/cancel", views.WorkOrderCancelView.as_view(), name="cancel"),
-    path("workorders/<int:pk>/review", views.WorkOrderReviewView.as_view(), name="review"),
     path(
         "requests/<str:public_id>/change-type",
         views.RequestChangeTypeView.as_view(),

@@ -1,21 +1,28 @@
 """The work-order API for staff and crews (/api/v1/): thin views, one per operation.
 
-Each view finds the work order through the department-scoped selectors (another
-department's order is a 404, as if it did not exist), checks the user's role (403), parses
-its input with its own serializer and calls one service. Service errors carry their HTTP
-status and field: an illegal transition is a 409 with the current status, a completion
-without a proof photo a 400 naming ``photos``.
+Each view starts from an authorised object (``workorders.access``: another department's
+order is a 404, as if it did not exist; one the user sees but may not act on a 403), parses
+its input with its own serializer and calls one service. Refusals are ``City311Error``s,
+answered by the JSON APIs' exception handler (``backend.api_errors``): an illegal transition
+is a 409 with the current status, a completion without a proof photo a 400 naming
+``photos``.
 
 Authentication: a DRF token (``Authorization: Token ...``, for the crews' phones) or the
 session (the staff console)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -24,10 +31,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api_errors import error_response
+from backend.cases.change_type import service_request_change_type
+from backend.cases.feedback import feedback_submit
+from backend.cases.merge import service_request_merge
+from backend.cases.review import work_order_review_resolve
 from backend.catalog.models import Department, ServiceType
+from backend.errors import City311Error
 from backend.photos.uploads import request_photos
 from backend.service_requests.models import ServiceRequest
+from workorders.access import Act, service_request_access, work_order_access
 from workorders.api.rows import work_order_rows
 from workorders.api.serializers import (
     AssignIn,
@@ -49,29 +61,22 @@ from workorders.api.serializers import (
     WorkOrderListQueryIn,
     WorkOrderOut,
 )
-from workorders.feedback import feedback_close_event_get, feedback_form_get, feedback_submit
+from workorders.feedback import feedback_close_event_get, feedback_form_get
 from workorders.models import Team, WorkOrder
 from workorders.selectors import (
     StaffAccess,
-    service_request_get_for_staff,
     staff_access_get,
     work_order_active,
     work_order_get_for_user,
-    work_order_latest,
     work_order_list_for_user,
 )
 from workorders.services import (
-    IllegalTransition,
-    WorkOrderError,
-    service_request_change_type,
-    service_request_merge,
     work_order_assign,
     work_order_cancel,
     work_order_complete,
     work_order_hold,
     work_order_proof_add,
     work_order_resume,
-    work_order_review_resolve,
     work_order_start,
 )
 
@@ -87,36 +92,68 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 ACTION_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 
 
-def service_error(exc: WorkOrderError) -> Response:
-    body: dict[str, Any] = {"detail": exc.message, "errors": exc.errors}
-    if isinstance(exc, IllegalTransition):
-        body["current_status"] = exc.current_status
-    return Response(body, status=exc.status_code)
-
-
-def not_found(pk: object, *, field: str = "id", what: str = "work order") -> Response:
-    return error_response(
-        {field: [f"No {what} {pk}."]}, status_code=status.HTTP_404_NOT_FOUND, detail="Not found."
-    )
-
-
-def forbidden(message: str) -> Response:
-    return error_response(
-        {"role": [message]}, status_code=status.HTTP_403_FORBIDDEN, detail=message
+def action_schema(
+    operation_id: str, summary: str, request: Any, answer: Any = WorkOrderOut, **more: Any
+) -> Any:
+    """The documentation of an action view's POST: its answer, and the errors every action
+    may answer (``responses`` adds to them)."""
+    responses = {200: answer, **more.pop("responses", {}), **ACTION_ERRORS}
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            request=request,
+            responses=responses,
+            **more,
+        )
     )
 
 
 class StaffView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
+    input_class: type[serializers.Serializer[Any]] | None = None
 
-    def work_order(self, request: Request, pk: int) -> tuple[StaffAccess, WorkOrder | None]:
-        access = staff_access_get(user=request.user)
-        return access, work_order_get_for_user(access=access, pk=pk)
+    def parse(self, request: Request) -> dict[str, Any]:
+        """The body, checked by ``input_class`` (a 400 naming each wrong field)."""
+        if self.input_class is None:
+            return {}
+        data_in = self.input_class(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        return dict(data_in.validated_data)
 
     def answer(self, request: Request, access: StaffAccess, pk: int, code: int = 200) -> Response:
         fresh = work_order_get_for_user(access=access, pk=pk)
         return Response(WorkOrderOut(fresh, context={"request": request}).data, status=code)
+
+
+def _no_service(**kwargs: Any) -> Any:
+    raise NotImplementedError
+
+
+class WorkOrderActionView(StaffView):
+    # One action on one work order: the order found and the action allowed
+    # (work_order_access), the body parsed, `perform` done, `respond` answering (by default
+    # the order's new state). No docstring: it would become each action's description.
+
+    act = Act.WORK
+    # The service the action calls with the order, the acting user and these fields of the
+    # input; a view with more to do overrides `perform`.
+    service: Callable[..., Any] = staticmethod(_no_service)
+    fields: tuple[str, ...] = ()
+
+    def perform(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> Any:
+        arguments = {name: data[name] for name in self.fields}
+        return self.service(work_order=work_order, actor=request.user, **arguments)
+
+    def respond(self, request: Request, access: StaffAccess, pk: int, result: Any) -> Response:
+        return self.answer(request, access, pk)
+
+    def post(self, request: Request, pk: int) -> Response:
+        access = staff_access_get(user=request.user)
+        work_order = work_order_access(access=access, work_order_id=pk, act=self.act)
+        result = self.perform(request, work_order, self.parse(request))
+        return self.respond(request, access, pk, result)
 
 
 class WorkOrderPagination(LimitOffsetPagination):
@@ -184,257 +221,166 @@ class WorkOrderDetailView(StaffView):
         responses={200: WorkOrderOut, 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
-        _, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
+        access = staff_access_get(user=request.user)
+        work_order = work_order_access(access=access, work_order_id=pk)
         return Response(WorkOrderOut(work_order, context={"request": request}).data)
 
 
-class WorkOrderAssignView(StaffView):
-    @extend_schema(
-        operation_id="workorders_assign",
-        summary="Assign to a team of the department (supervisors); no team: the least loaded",
-        request=AssignIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.supervises(work_order.department_id):
-            return forbidden("Only the department's supervisors assign work orders.")
-        data_in = AssignIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        data = data_in.validated_data
-        team = None
-        if data["team"] is not None:
-            team = Team.objects.filter(pk=data["team"]).first()
-            if team is None:
-                return error_response({"team": [f"No team {data['team']}."]}, status_code=400)
-        assignee = None
-        if data["assignee"] is not None:
-            assignee = get_user_model().objects.filter(pk=data["assignee"]).first()
-            if assignee is None:
-                return error_response(
-                    {"assignee": [f"No user {data['assignee']}."]}, status_code=400
-                )
-        try:
-            work_order_assign(
-                work_order=work_order,
-                team=team,
-                assignee=assignee,
-                actor=request.user,
-                note=data["note"],
-                public_note=data["public_note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+def _known(model: Any, pk: int | None, *, field: str, what: str) -> Any:
+    """The row ``pk`` names (None for none); an unknown one is a 400 naming ``field``."""
+    if pk is None:
+        return None
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        raise City311Error({field: [f"No {what} {pk}."]})
+    return row
 
 
-class WorkOrderStartView(StaffView):
-    @extend_schema(
-        operation_id="workorders_start",
-        summary="Start the work (the team's crew or a supervisor)",
-        request=PublicNoteIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.works_on(work_order):
-            return forbidden("Only the assigned team's crew or a supervisor may do this.")
-        data_in = PublicNoteIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        try:
-            work_order_start(
-                work_order=work_order,
-                actor=request.user,
-                note=data_in.validated_data["note"],
-                public_note=data_in.validated_data["public_note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+@action_schema(
+    "workorders_assign",
+    "Assign to a team of the department (supervisors); no team: the least loaded",
+    AssignIn,
+)
+class WorkOrderAssignView(WorkOrderActionView):
+    act = Act.ASSIGN
+    input_class = AssignIn
+
+    def perform(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> None:
+        team = _known(Team, data["team"], field="team", what="team")
+        assignee = _known(get_user_model(), data["assignee"], field="assignee", what="user")
+        work_order_assign(
+            work_order=work_order,
+            team=team,
+            assignee=assignee,
+            actor=request.user,
+            note=data["note"],
+            public_note=data["public_note"],
+        )
 
 
-class WorkOrderHoldView(StaffView):
-    @extend_schema(
-        operation_id="workorders_hold",
-        summary="Put on hold (pauses the SLA clock)",
-        request=HoldIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.works_on(work_order):
-            return forbidden("Only the assigned team's crew or a supervisor may do this.")
-        data_in = HoldIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        try:
-            work_order_hold(
-                work_order=work_order,
-                reason=data_in.validated_data["reason"],
-                note=data_in.validated_data["note"],
-                actor=request.user,
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+@action_schema("workorders_start", "Start the work (the team's crew or a supervisor)", PublicNoteIn)
+class WorkOrderStartView(WorkOrderActionView):
+    input_class = PublicNoteIn
+    service = staticmethod(work_order_start)
+    fields = ("note", "public_note")
 
 
-class WorkOrderResumeView(StaffView):
-    @extend_schema(
-        operation_id="workorders_resume",
-        summary="End the hold: the due time moves by the time paused",
-        request=NoteIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.works_on(work_order):
-            return forbidden("Only the assigned team's crew or a supervisor may do this.")
-        data_in = NoteIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        try:
-            work_order_resume(
-                work_order=work_order, actor=request.user, note=data_in.validated_data["note"]
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+@action_schema("workorders_hold", "Put on hold (pauses the SLA clock)", HoldIn)
+class WorkOrderHoldView(WorkOrderActionView):
+    input_class = HoldIn
+    service = staticmethod(work_order_hold)
+    fields = ("reason", "note")
 
 
-class WorkOrderProofPhotosView(StaffView):
-    @extend_schema(
+@action_schema("workorders_resume", "End the hold: the due time moves by the time paused", NoteIn)
+class WorkOrderResumeView(WorkOrderActionView):
+    input_class = NoteIn
+    service = staticmethod(work_order_resume)
+    fields = ("note",)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="workorders_proof_photos_add",
         summary="Add proof photos before completing (the same photo again adds nothing)",
         request={"multipart/form-data": ProofPhotosIn},
         responses={201: ProofOut(many=True), 413: ERROR, **ACTION_ERRORS},
     )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.works_on(work_order):
-            return forbidden("Only the assigned team's crew or a supervisor may do this.")
+)
+class WorkOrderProofPhotosView(WorkOrderActionView):
+    def perform(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> Any:
         photos = request_photos(request)  # a photo too large: 413 (backend/api_errors.py)
-        try:
-            proofs = work_order_proof_add(work_order=work_order, photos=photos, actor=request.user)
-        except WorkOrderError as exc:
-            return service_error(exc)
+        return work_order_proof_add(work_order=work_order, photos=photos, actor=request.user)
+
+    def respond(self, request: Request, access: StaffAccess, pk: int, result: Any) -> Response:
         return Response(
-            ProofOut(proofs, many=True, context={"request": request}).data,
+            ProofOut(result, many=True, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
 
 
-class WorkOrderCompleteView(StaffView):
-    @extend_schema(
-        operation_id="workorders_complete",
-        summary="Complete with proof photos (multipart `photos`); closes the request",
-        description="At least one proof photo is needed (sent now or before). A photo taken "
-        "before the request, away from its location, or without EXIF position still "
-        "completes the order but flags it for a supervisor's review. A retry with the same "
-        "Idempotency-Key answers 200 with the completed order and `Idempotent-Replayed`.",
-        request={"multipart/form-data": CompleteIn, "application/json": CompleteIn},
-        parameters=[IDEMPOTENCY_KEY],
-        responses={200: WorkOrderOut, 413: ERROR, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.works_on(work_order):
-            return forbidden("Only the assigned team's crew or a supervisor may do this.")
+@action_schema(
+    "workorders_complete",
+    "Complete with proof photos (multipart `photos`); closes the request",
+    {"multipart/form-data": CompleteIn, "application/json": CompleteIn},
+    description="At least one proof photo is needed (sent now or before). A photo taken "
+    "before the request, away from its location, or without EXIF position still "
+    "completes the order but flags it for a supervisor's review. A retry with the same "
+    "Idempotency-Key answers 200 with the completed order and `Idempotent-Replayed`.",
+    parameters=[IDEMPOTENCY_KEY],
+    responses={413: ERROR},
+)
+class WorkOrderCompleteView(WorkOrderActionView):
+    def parse(self, request: Request) -> dict[str, Any]:
         photos = request_photos(request)
         note = request.data.get("note", "") if hasattr(request.data, "get") else ""
         data_in = CompleteIn(data={"note": note if isinstance(note, str) else ""})
         data_in.is_valid(raise_exception=True)
-        try:
-            result = work_order_complete(
-                work_order=work_order,
-                actor=request.user,
-                proof_photos=photos,
-                note=data_in.validated_data["note"],
-                idempotency_key=request.headers.get("Idempotency-Key"),
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
+        return {"photos": photos, "note": data_in.validated_data["note"]}
+
+    def perform(self, request: Request, work_order: WorkOrder, data: dict[str, Any]) -> Any:
+        return work_order_complete(
+            work_order=work_order,
+            actor=request.user,
+            proof_photos=data["photos"],
+            note=data["note"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+
+    def respond(self, request: Request, access: StaffAccess, pk: int, result: Any) -> Response:
         response = self.answer(request, access, pk)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 
 
-class WorkOrderCancelView(StaffView):
-    @extend_schema(
-        operation_id="workorders_cancel",
-        summary="Cancel and close the request (supervisors)",
-        request=CancelIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.supervises(work_order.department_id):
-            return forbidden("Only the department's supervisors cancel work orders.")
-        data_in = CancelIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        data = data_in.validated_data
-        try:
-            work_order_cancel(
-                work_order=work_order,
-                actor=request.user,
-                note=data["note"],
-                close_reason=data["close_reason"],
-                public_note=data["public_note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+@action_schema("workorders_cancel", "Cancel and close the request (supervisors)", CancelIn)
+class WorkOrderCancelView(WorkOrderActionView):
+    act = Act.CANCEL
+    input_class = CancelIn
+    service = staticmethod(work_order_cancel)
+    fields = ("note", "close_reason", "public_note")
 
 
-class WorkOrderReviewView(StaffView):
-    @extend_schema(
-        operation_id="workorders_review",
-        summary="Resolve a flagged proof: accept, or send back (reopens the request)",
-        request=ReviewIn,
-        responses={200: WorkOrderOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        access, work_order = self.work_order(request, pk)
-        if work_order is None:
-            return not_found(pk)
-        if not access.supervises(work_order.department_id):
-            return forbidden("Only the department's supervisors review proof photos.")
-        data_in = ReviewIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        try:
-            work_order_review_resolve(
-                work_order=work_order,
-                decision=data_in.validated_data["decision"],
-                actor=request.user,
-                note=data_in.validated_data["note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return self.answer(request, access, pk)
+@action_schema(
+    "workorders_review",
+    "Resolve a flagged proof: accept, or send back (reopens the request)",
+    ReviewIn,
+)
+class WorkOrderReviewView(WorkOrderActionView):
+    act = Act.REVIEW
+    input_class = ReviewIn
+    service = staticmethod(work_order_review_resolve)
+    fields = ("decision", "note")
 
 
 # --- Requests: re-routing and merging
 
 
-def request_changed(request: Request, service_request: ServiceRequest) -> dict[str, Any]:
+class RequestActionView(StaffView):
+    # One supervisor's decision about a request: the request found and the decision allowed
+    # (service_request_access), the body parsed, `perform` done; the request's new state
+    # answered.
+
+    act = Act.CHANGE_TYPE
+
+    def perform(
+        self, request: Request, access: StaffAccess, sr: ServiceRequest, data: dict[str, Any]
+    ) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, public_id: str) -> Response:
+        access = staff_access_get(user=request.user)
+        sr = service_request_access(access=access, public_id=public_id, act=self.act)
+        self.perform(request, access, sr, self.parse(request))
+        return Response(request_changed(request, access, sr))
+
+
+def request_changed(
+    request: Request, access: StaffAccess, service_request: ServiceRequest
+) -> dict[str, Any]:
     service_request.refresh_from_db()
     active = work_order_active(service_request_id=service_request.pk)
-    access = staff_access_get(user=request.user)
     work_order = work_order_get_for_user(access=access, pk=active.pk) if active else None
     duplicate = service_request.duplicate_of
     return dict(
@@ -451,79 +397,43 @@ def request_changed(request: Request, service_request: ServiceRequest) -> dict[s
     )
 
 
-def in_charge(service_request: ServiceRequest) -> int:
-    """The department whose supervisors decide about the request: its open work order's,
-    else its last one's, else its service's."""
-    order = work_order_active(service_request_id=service_request.pk) or work_order_latest(
-        service_request_id=service_request.pk
-    )
-    return order.department_id if order else service_request.service_type.department_id
+@action_schema(
+    "requests_change_type",
+    "Change a request's service: re-routes it (new work order, events written)",
+    ChangeTypeIn,
+    answer=RequestChangedOut,
+)
+class RequestChangeTypeView(RequestActionView):
+    act = Act.CHANGE_TYPE
+    input_class = ChangeTypeIn
 
-
-class RequestChangeTypeView(StaffView):
-    @extend_schema(
-        operation_id="requests_change_type",
-        summary="Change a request's service: re-routes it (new work order, events written)",
-        request=ChangeTypeIn,
-        responses={200: RequestChangedOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, public_id: str) -> Response:
-        access = staff_access_get(user=request.user)
-        service_request = service_request_get_for_staff(access=access, public_id=public_id)
-        if service_request is None:
-            return not_found(public_id, field="public_id", what="request")
-        if not access.supervises(in_charge(service_request)):
-            return forbidden("Only the department's supervisors change a request's service.")
-        data_in = ChangeTypeIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        code = data_in.validated_data["service_code"]
+    def perform(
+        self, request: Request, access: StaffAccess, sr: ServiceRequest, data: dict[str, Any]
+    ) -> None:
+        code = data["service_code"]
         service_type = ServiceType.objects.filter(service_code=code, active=True).first()
         if service_type is None:
-            return error_response(
-                {"service_code": [f"There is no active service {code!r}."]}, status_code=400
-            )
-        try:
-            service_request_change_type(
-                service_request=service_request,
-                service_type=service_type,
-                actor=request.user,
-                note=data_in.validated_data["note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return Response(request_changed(request, service_request))
+            raise City311Error({"service_code": [f"There is no active service {code!r}."]})
+        service_request_change_type(
+            service_request=sr, service_type=service_type, actor=request.user, note=data["note"]
+        )
 
 
-class RequestMergeView(StaffView):
-    @extend_schema(
-        operation_id="requests_merge",
-        summary="Merge a duplicate into the original (its reporter follows the original)",
-        request=MergeIn,
-        responses={200: RequestChangedOut, **ACTION_ERRORS},
-    )
-    def post(self, request: Request, public_id: str) -> Response:
-        access = staff_access_get(user=request.user)
-        service_request = service_request_get_for_staff(access=access, public_id=public_id)
-        if service_request is None:
-            return not_found(public_id, field="public_id", what="request")
-        if not access.supervises(in_charge(service_request)):
-            return forbidden("Only the department's supervisors merge requests.")
-        data_in = MergeIn(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        into_id = data_in.validated_data["into"].strip()
-        into = service_request_get_for_staff(access=access, public_id=into_id)
-        if into is None:
-            return not_found(into_id, field="into", what="request")
-        try:
-            service_request_merge(
-                service_request=service_request,
-                into=into,
-                actor=request.user,
-                note=data_in.validated_data["note"],
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return Response(request_changed(request, service_request))
+@action_schema(
+    "requests_merge",
+    "Merge a duplicate into the original (its reporter follows the original)",
+    MergeIn,
+    answer=RequestChangedOut,
+)
+class RequestMergeView(RequestActionView):
+    act = Act.MERGE
+    input_class = MergeIn
+
+    def perform(
+        self, request: Request, access: StaffAccess, sr: ServiceRequest, data: dict[str, Any]
+    ) -> None:
+        into = service_request_access(access=access, public_id=data["into"].strip(), field="into")
+        service_request_merge(service_request=sr, into=into, actor=request.user, note=data["note"])
 
 
 # --- Feedback: public, by signed link (no login, no session: no CSRF either)
@@ -553,11 +463,7 @@ class FeedbackView(APIView):
         responses={200: FeedbackFormOut, 404: ERROR, 410: ERROR},
     )
     def get(self, request: Request, token: str) -> Response:
-        try:
-            data = feedback_form_data(request, token)
-        except WorkOrderError as exc:
-            return service_error(exc)
-        return Response(FeedbackFormOut(data).data)
+        return Response(FeedbackFormOut(feedback_form_data(request, token)).data)
 
     @extend_schema(
         operation_id="feedback_submit",
@@ -566,23 +472,17 @@ class FeedbackView(APIView):
         responses={201: FeedbackResultOut, 400: ERROR, 404: ERROR, 409: ERROR, 410: ERROR},
     )
     def post(self, request: Request, token: str) -> Response:
-        try:
-            event = feedback_close_event_get(token=token)
-        except WorkOrderError as exc:
-            return service_error(exc)
+        event = feedback_close_event_get(token=token)
         data_in = FeedbackIn(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        try:
-            result = feedback_submit(
-                close_event=event,
-                fixed=data["fixed"],
-                rating=data["rating"],
-                comment=data["comment"],
-                channel="web",
-            )
-        except WorkOrderError as exc:
-            return service_error(exc)
+        result = feedback_submit(
+            close_event=event,
+            fixed=data["fixed"],
+            rating=data["rating"],
+            comment=data["comment"],
+            channel="web",
+        )
         service_request = event.service_request
         service_request.refresh_from_db()
         if result.reopened:

@@ -57,7 +57,14 @@ APP_STATIC = (
     "crewapp/icons/icon-192.png",
     "crewapp/icons/icon-512.png",
 )
-TEMPLATES = ("crewapp/app.html", "crewapp/sw.js", "web/_language_form.html")
+TEMPLATES = (
+    "crewapp/app.html",
+    "crewapp/base.html",
+    "crewapp/_message_action.html",
+    "crewapp/_textarea.html",
+    "crewapp/sw.js",
+    "web/_language_form.html",
+)
 ICON_SIZES = (192, 512)
 
 # The console's labels; "other" asks the crew to write the note it refers to.

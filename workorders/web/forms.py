@@ -17,9 +17,18 @@ from workorders.selectors import DispatchFilters
 from workorders.services import CANCEL_CLOSE_REASONS
 from workorders.web.labels import STATUS_LABELS
 
-NOTE = forms.CharField(
-    required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
-)
+
+def note_field(label: str | None = None) -> forms.CharField:
+    """An optional note of up to 4000 characters, in a small text area."""
+    return forms.CharField(
+        required=False,
+        max_length=4000,
+        label=label,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+
+
+NOTE = note_field()
 
 
 class TeamChoiceField(forms.ModelChoiceField):
@@ -148,12 +157,7 @@ class CompleteForm(forms.Form):
         label="Proof photos",
         help_text="At least one photo of the finished work (sent now or before)",
     )
-    note = forms.CharField(
-        required=False,
-        max_length=4000,
-        label="Closing note (the resident reads it)",
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-    )
+    note = note_field("Closing note (the resident reads it)")
 
 
 class CancelForm(forms.Form):
@@ -161,12 +165,7 @@ class CancelForm(forms.Form):
         choices=[(reason.value, reason.label) for reason in CANCEL_CLOSE_REASONS],
         label="Close the request as",
     )
-    public_note = forms.CharField(
-        required=False,
-        max_length=4000,
-        label="Message to the resident",
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-    )
+    public_note = note_field("Message to the resident")
     note = NOTE
 
 

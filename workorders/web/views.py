@@ -35,10 +35,16 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from backend.cases.change_type import service_request_change_type
+from backend.cases.feedback import feedback_submit
+from backend.cases.merge import service_request_merge
+from backend.cases.review import work_order_review_resolve
 from backend.catalog.models import Department
+from backend.errors import City311Error
 from backend.i18n import language_current
+from workorders.errors import WorkOrderError
 from workorders.feedback import FeedbackForm as FeedbackFormData
-from workorders.feedback import feedback_form_get, feedback_submit
+from workorders.feedback import feedback_form_get
 from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
 from workorders.selectors import (
     DispatchFilters,
@@ -60,15 +66,11 @@ from workorders.selectors import (
 )
 from workorders.services import (
     TRANSITIONS,
-    WorkOrderError,
-    service_request_change_type,
-    service_request_merge,
     work_order_assign,
     work_order_cancel,
     work_order_complete,
     work_order_hold,
     work_order_resume,
-    work_order_review_resolve,
     work_order_start,
 )
 from workorders.web.forms import (
@@ -505,7 +507,7 @@ def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _back(request, order)
     try:
         messages.success(request, spec.run(request, access, order, form.cleaned_data))
-    except WorkOrderError as exc:
+    except City311Error as exc:
         messages.error(request, f"{action} — {exc.field}: {exc.message}")
     return _back(request, order)
 
@@ -519,7 +521,7 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
     reported in (the message was written in it)."""
     try:
         form_data = feedback_form_get(token=token)
-    except WorkOrderError as exc:
+    except City311Error as exc:
         return render(
             request,
             "workorders/feedback/problem.html",
@@ -549,7 +551,7 @@ def _feedback_answer(request: HttpRequest, form_data: FeedbackFormData) -> HttpR
                 comment=form.cleaned_data["comment"],
                 channel="web",
             )
-        except WorkOrderError as exc:
+        except City311Error as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return render(

@@ -75,6 +75,19 @@ def not_cancelled(world: World, response: Any) -> None:
     assert order(world).status != WorkOrderStatus.CANCELLED
 
 
+def console_cancel(who: str, status: int, *, check: Any) -> Case:
+    """``who`` cancels the order from the console (a form post); ``check`` looks at it after."""
+    return Case(
+        who,
+        "POST",
+        lambda w: f"/staff/workorders/{order(w).pk}/cancel",
+        expect(status),
+        data={"close_reason": "cancelled"},
+        browser=True,
+        check=check,
+    )
+
+
 def console(path: Any, method: str = "GET", data: Any = None, ok: int = 200, **kw: Any) -> Endpoint:
     return Endpoint(
         Case("anonymous", method, path, expect(302), data=data, browser=True),
@@ -162,33 +175,9 @@ ENTRIES: dict[str, Endpoint] = {
     ),
     "staff/workorders/<int:pk>": console(lambda w: f"/staff/workorders/{order(w).pk}"),
     "staff/workorders/<int:pk>/<slug:action>": Endpoint(
-        Case(
-            "anonymous",
-            "POST",
-            lambda w: f"/staff/workorders/{order(w).pk}/cancel",
-            expect(302),
-            data={"close_reason": "cancelled"},
-            browser=True,
-            check=not_cancelled,
-        ),
-        Case(
-            "other_crew",
-            "POST",
-            lambda w: f"/staff/workorders/{order(w).pk}/cancel",
-            expect(403),
-            data={"close_reason": "cancelled"},
-            browser=True,
-            check=not_cancelled,
-        ),
-        Case(
-            "supervisor",
-            "POST",
-            lambda w: f"/staff/workorders/{order(w).pk}/cancel",
-            expect(302),
-            data={"close_reason": "cancelled"},
-            browser=True,
-            check=cancelled,
-        ),
+        console_cancel("anonymous", 302, check=not_cancelled),
+        console_cancel("other_crew", 403, check=not_cancelled),
+        console_cancel("supervisor", 302, check=cancelled),
     ),
     "feedback/<str:token>": Endpoint(
         Case("anonymous", "GET", f"/feedback/{FORGED}", expect(404), browser=True),
