@@ -486,9 +486,7 @@ def main() -> int:
         "workers": args.workers,
         "cpus": os.cpu_count(),
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
-        "commit": subprocess.run(
-            ["common.git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
+        "commit": common.git("rev-parse", "--short", "HEAD"),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(

@@ -37,7 +37,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -442,13 +441,7 @@ def main() -> int:
                 },
                 "passed": all(passed for *_, passed in checks),
                 "at": datetime.now().astimezone().isoformat(),
-                "commit": subprocess.run(
-                    ["common.git", "rev-parse", "--short", "HEAD"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                ).stdout.strip(),
+                "commit": common.git("rev-parse", "--short", "HEAD"),
                 "loadavg": Path("/proc/loadavg").read_text().split()[:3],
             },
             indent=2,
