@@ -15,7 +15,10 @@ what is present.
 Historical records are not new reports: channel ``import``, their own timestamps, status, due
 times and photo links, and the events their history implies (``analytics.loading.move_sql``,
 the same statement the synthetic generator's loads use), so every metric reads imported and
-live requests alike. No resident is notified, no work order is made, no push goes out."""
+live requests alike — except the requests still open in the export: with no work order, they
+are history, not live work, out of the backlog, overdue lists and scorecard until a
+supervisor adopts one (docs/metrics.md, "Live work"; ``backend.cases.adopt``). No resident is
+notified, no work order is made, no push goes out."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ from django.db import connection
 
 from analytics import histogram
 from analytics.shapes import MeasureSummary
-from analytics.tables import AREAS, EVENTS, SR, literal
-from backend.service_requests.models import CloseReason, EventKind, Status
+from analytics.tables import AREAS, EVENTS, SR, WORK_ORDERS, literal
+from backend.service_requests.models import Channel, CloseReason, EventKind, Status
 
 MEASURE_FIELDS = (
     "created",
@@ -167,6 +167,17 @@ _CLOSED = literal(Status.CLOSED)
 _STATUS_CHANGED = literal(EventKind.STATUS_CHANGED)
 # The requests whose close counts (a duplicate's close is the original's business).
 CLOSED_WHERE = f"sr.status = {_CLOSED} AND sr.close_reason <> {literal(CloseReason.DUPLICATE)}"
+# Live work: every request but those still open in an imported export that no work order
+# has taken up (channel import, the export's provenance in attributes, no work order; the
+# console lists them with workorders.selectors.service_requests_imported_pending). They stay
+# out of the backlog, the overdue lists, the live counters and the measures until a
+# supervisor adopts one (backend.cases.adopt). Cheap: a request of another channel, or a
+# closed one, is decided by its own columns.
+LIVE_WHERE = (
+    f"NOT (sr.channel = {literal(Channel.IMPORT)} AND sr.status <> {_CLOSED}"
+    " AND (sr.attributes -> 'import') IS NOT NULL"
+    f" AND NOT EXISTS (SELECT 1 FROM {WORK_ORDERS} wo WHERE wo.service_request_id = sr.id))"
+)
 # A request's events, each with its request.
 EVENTS_FROM = f"{EVENTS} e JOIN {SR} sr ON sr.id = e.service_request_id"
 # The first response: the change of status that leaves submitted.
@@ -180,7 +191,7 @@ FAMILIES: dict[str, dict[str, str]] = {
     "created": {
         "day": "sr.requested_at",
         "from": f"{SR} sr",
-        "where": "sr.requested_at >= %(t0)s AND sr.requested_at < %(t1)s",
+        "where": f"sr.requested_at >= %(t0)s AND sr.requested_at < %(t1)s AND {LIVE_WHERE}",
         "bucket": "",
         "aggregates": "count(*)",
     },
@@ -196,7 +207,8 @@ FAMILIES: dict[str, dict[str, str]] = {
     "responded": {
         "day": "e.created_at",
         "from": EVENTS_FROM,
-        "where": f"{FIRST_RESPONSE_WHERE} AND e.created_at >= %(t0)s AND e.created_at < %(t1)s",
+        "where": f"{FIRST_RESPONSE_WHERE} AND e.created_at >= %(t0)s AND e.created_at < %(t1)s"
+        f" AND {LIVE_WHERE}",
         "bucket": histogram.sql_bucket(_TTFR),
         "aggregates": f"count(*), coalesce(sum(round({_TTFR})), 0)::bigint",
     },

@@ -2,7 +2,8 @@
 published SLAs (docs/metrics.md, "Open data").
 
 What is published: the request's public id, times, status, the last public note, channel,
-service, description, department, address and point. What is not: anything about the
+service, description, department, address and point, and how many people reported it too
+(``supporters``, never who). What is not: anything about the
 reporter (name, e-mail, phone, account), internal notes, attributes, photos. Descriptions
 and notes are scrubbed of e-mail addresses and phone numbers; for services marked sensitive
 (``ServiceType.sensitive_location``) the point is rounded to 0.001 degree (about 100 m) and
@@ -80,7 +81,8 @@ def requests_rows(
                CASE WHEN st.sensitive_location THEN round(ST_Y(sr.location)::numeric, %(decimals)s)
                     ELSE ST_Y(sr.location)::numeric END,
                CASE WHEN st.sensitive_location THEN round(ST_X(sr.location)::numeric, %(decimals)s)
-                    ELSE ST_X(sr.location)::numeric END
+                    ELSE ST_X(sr.location)::numeric END,
+               sr.supporters_count
         FROM {SR} sr
         JOIN {SERVICE_TYPES} st ON st.id = sr.service_type_id
         JOIN {DEPARTMENTS} d ON d.id = st.department_id
@@ -113,6 +115,7 @@ def requests_rows(
                 "address": street_only(r[12]) if sensitive else r[12],
                 "lat": None if r[14] is None else float(r[14]),
                 "long": None if r[15] is None else float(r[15]),
+                "supporters": r[16],
             }
         if len(batch) < BATCH:
             return

@@ -261,6 +261,8 @@ def dirty_days_since(
             days.add(day_of(at))
             if undone_close is not None:
                 days.add(day_of(undone_close))
+        elif kind == EventKind.ERASED:
+            continue  # the retention run erased contact data: no measure changes
         else:
             for moment in (requested_at, closed_at, first_response, at):
                 if moment is not None:

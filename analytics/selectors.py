@@ -20,6 +20,7 @@ from analytics.measures import (
     CLOSED_WHERE,
     EVENTS_FROM,
     FIRST_RESPONSE_WHERE,
+    LIVE_WHERE,
     ROLLUP_COLUMNS,
     Measures,
     cells_compute,
@@ -195,7 +196,7 @@ def percentiles_exact(
         cursor.execute(
             f"""SELECT percentile_cont(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
                        ORDER BY extract(epoch FROM e.created_at - sr.requested_at))
-                FROM {EVENTS_FROM} WHERE {FIRST_RESPONSE_WHERE}
+                FROM {EVENTS_FROM} WHERE {FIRST_RESPONSE_WHERE} AND {LIVE_WHERE}
                   AND e.created_at >= %(t0)s AND e.created_at < %(t1)s {types}""",
             params,
         )
@@ -224,7 +225,7 @@ def backlog_now(*, service_type_ids: Iterable[int] | None = None) -> Backlog:
                        count(*) FILTER (WHERE sr.requested_at <= %(now)s - interval '8 days'
                                           AND sr.requested_at > %(now)s - interval '31 days'),
                        count(*) FILTER (WHERE sr.requested_at <= %(now)s - interval '31 days')
-                FROM {SR} sr WHERE sr.status = ANY(%(open)s) {types}""",
+                FROM {SR} sr WHERE sr.status = ANY(%(open)s) AND {LIVE_WHERE} {types}""",
             params,
         )
         total, overdue, *ages = cursor.fetchone()
@@ -280,7 +281,7 @@ def overdue_list(*, service_type_ids: Iterable[int], limit: int = 50) -> list[Ov
                        extract(epoch FROM %(now)s - sr.requested_at) / 86400.0 AS age_days
                 FROM {SR} sr JOIN {SERVICE_TYPES} st ON st.id = sr.service_type_id
                 WHERE sr.status = ANY(%(open)s) AND sr.expected_at < %(now)s
-                  AND sr.service_type_id = ANY(%(types)s)
+                  AND sr.service_type_id = ANY(%(types)s) AND {LIVE_WHERE}
                 ORDER BY (%(now)s - sr.requested_at) * sr.priority DESC, sr.id LIMIT %(limit)s""",
             {"now": now, "open": OPEN, "types": list(service_type_ids), "limit": limit},
         )
@@ -346,7 +347,7 @@ def overdue_points(*, service_type_id: int, limit: int = 2000) -> list[OverduePo
                        extract(epoch FROM %(now)s - sr.expected_at) / 86400.0
                 FROM {SR} sr
                 WHERE sr.service_type_id = %(type)s AND sr.status = ANY(%(open)s)
-                  AND sr.expected_at < %(now)s AND sr.location IS NOT NULL
+                  AND sr.expected_at < %(now)s AND sr.location IS NOT NULL AND {LIVE_WHERE}
                 ORDER BY sr.expected_at LIMIT %(limit)s""",
             {"now": now, "type": service_type_id, "open": OPEN, "limit": limit},
         )
@@ -523,6 +524,7 @@ def live_counters(*, department_ids: Iterable[int] | None = None) -> LiveCounter
                        count(*),
                        count(*) FILTER (WHERE sr.expected_at < %(now)s)
                 FROM {SR} sr WHERE sr.status = ANY(%(open)s) AND sr.service_type_id = ANY(%(types)s)
+                  AND {LIVE_WHERE}
                 GROUP BY 1""",
             {"open": OPEN, "now": now, "types": types},
         )
@@ -530,6 +532,7 @@ def live_counters(*, department_ids: Iterable[int] | None = None) -> LiveCounter
         cursor.execute(
             f"""SELECT sr.service_type_id, count(*) FROM {SR} sr
                 WHERE sr.requested_at >= %(start)s AND sr.service_type_id = ANY(%(types)s)
+                  AND {LIVE_WHERE}
                 GROUP BY 1""",
             {"start": start, "types": types},
         )

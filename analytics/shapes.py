@@ -265,6 +265,7 @@ class OpenDataRow(TypedDict):
     address: str
     lat: float | None
     long: float | None
+    supporters: int  # "me too": how many reported it too (city311's column, after GeoReport's)
 
 
 class ServiceSLA(TypedDict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from analytics.models import CellDailyRollup
 from backend.catalog.models import Department, ServiceType
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
-from workorders.models import Area
+from workorders.models import Area, WorkOrder
 
 SR = ServiceRequest._meta.db_table
 EVENTS = ServiceRequestEvent._meta.db_table
@@ -16,6 +16,7 @@ SERVICE_TYPES = ServiceType._meta.db_table
 DEPARTMENTS = Department._meta.db_table
 AREAS = Area._meta.db_table
 CELL_ROLLUPS = CellDailyRollup._meta.db_table
+WORK_ORDERS = WorkOrder._meta.db_table
 
 
 def literal(value: str) -> str:

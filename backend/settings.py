@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from backend.env import env_bool, env_int, env_list, env_str
@@ -173,6 +174,9 @@ WORKORDER_ESCALATION_INTERVAL_S = env_int("WORKORDER_ESCALATION_INTERVAL_S", 180
 ANALYTICS_ROLLUP_INTERVAL_S = env_int("ANALYTICS_ROLLUP_INTERVAL_S", 30, minimum=5)
 ANALYTICS_AREA_KIND = env_str("ANALYTICS_AREA_KIND", "district")
 ANALYTICS_CELL_DEGREES = env_int("ANALYTICS_CELL_METERS", 500, minimum=50) / 111_320
+# The retention run (docs/reliability.md, "Privacy") each night at this hour, UTC
+# (CELERY_TIMEZONE), a quarter past.
+RETENTION_HOUR = env_int("RETENTION_HOUR", 3, minimum=0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "work-orders-escalate": {
         "task": "workorders.tasks.work_orders_escalate",
@@ -197,6 +201,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "analytics-rollups-refresh": {
         "task": "analytics.tasks.analytics_rollups_refresh",
         "schedule": float(ANALYTICS_ROLLUP_INTERVAL_S),
+    },
+    "retention-apply": {
+        "task": "backend.service_requests.tasks.retention_apply",
+        "schedule": crontab(minute=15, hour=RETENTION_HOUR),
     },
 }
 
@@ -293,6 +301,13 @@ PROOF_PHOTO_MAX_DISTANCE_M = env_int("PROOF_PHOTO_MAX_DISTANCE_M", 100, minimum=
 FEEDBACK_REOPEN_DAYS = env_int("FEEDBACK_REOPEN_DAYS", 14, minimum=0)
 # The signed feedback link in the closing e-mail works for this many days.
 FEEDBACK_LINK_MAX_AGE_DAYS = env_int("FEEDBACK_LINK_MAX_AGE_DAYS", 60, minimum=1)
+
+# --- Retention (backend/service_requests/retention.py, docs/reliability.md "Privacy")
+# A request closed this many days ago loses its reporter's contact data everywhere it lives
+# (unless staff put it on legal hold); a resident account inactive this many months is
+# anonymised. Celery beat runs it nightly at RETENTION_HOUR (see CELERY_BEAT_SCHEDULE).
+RETENTION_CLOSED_DAYS = env_int("RETENTION_CLOSED_DAYS", 365, minimum=1)
+RETENTION_ACCOUNT_MONTHS = env_int("RETENTION_ACCOUNT_MONTHS", 24, minimum=1)
 
 # --- Open311 GeoReport v2 (/open311/v2/, backend/open311, docs/open311.md)
 # The one jurisdiction this server serves: clients may omit jurisdiction_id or send this.

@@ -11,3 +11,9 @@ class MobileApiConfig(AppConfig):
         from mobile_api.status_pushes import status_pushes
 
         hooks.status_pushes_register(status_pushes)
+        # The retention run erases what the app keeps of a reporter and of an account.
+        from mobile_api import retention
+
+        hooks.contact_erase_register(retention.retention_contact_erase)
+        hooks.accounts_active_register(retention.retention_accounts_active)
+        hooks.account_erase_register(retention.retention_account_erase)

@@ -6,10 +6,12 @@ import math
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.catalog.models import ServiceAttribute, ServiceType
+from backend.catalog.selectors import Notice, emergency_state
 from backend.parsers import json_loads
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.service_requests.models import ServiceRequest
@@ -61,12 +63,45 @@ class ServiceOut(serializers.Serializer):
     turnaround_in_business_hours = serializers.BooleanField(source="turnaround_business_hours")
     icon = serializers.CharField()
     attributes = AttributeOut(many=True)
+    # Emergency mode (additive): a service switched off for now is listed with the staff's
+    # message; filing it answers 404 naming service_code with that message.
+    available = serializers.SerializerMethodField()
+    unavailable_message = serializers.SerializerMethodField()
+    unavailable_until = serializers.SerializerMethodField()
 
     def get_name(self, obj: ServiceType) -> str:
         return obj.localized_name(self.context.get("language"))
 
     def get_description(self, obj: ServiceType) -> str:
         return obj.localized_description(self.context.get("language"))
+
+    def _suspension(self, obj: ServiceType) -> Notice | None:
+        state = self.context.get("emergency") or emergency_state()
+        return state.suspension(obj.service_code)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_available(self, obj: ServiceType) -> bool:
+        return self._suspension(obj) is None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_unavailable_message(self, obj: ServiceType) -> str | None:
+        notice = self._suspension(obj)
+        return notice.message_in(self.context.get("language")) if notice else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_unavailable_until(self, obj: ServiceType) -> str | None:
+        notice = self._suspension(obj)
+        return timezone.localtime(notice.ends_at).isoformat() if notice and notice.ends_at else None
+
+
+class SiteBannerOut(serializers.Serializer):
+    message = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="null: until cleared")
+
+
+class SiteBannerAnswerOut(serializers.Serializer):
+    banner = SiteBannerOut(allow_null=True, help_text="null: no banner now")
 
 
 # --- Submitting a request
@@ -197,6 +232,9 @@ class RequestPublicOut(serializers.Serializer):
     duplicate_of = serializers.SerializerMethodField()
     photos = PhotoOut(many=True)
     events = EventOut(many=True, source="public_event_list")
+    supporters = serializers.IntegerField(
+        source="supporters_count", help_text="How many people reported this too"
+    )
 
     def get_service_name(self, obj: ServiceRequest) -> str:
         return obj.service_type.localized_name(self.context.get("language"))
@@ -336,6 +374,9 @@ class NearbyOut(serializers.Serializer):
     address = serializers.CharField()
     requested_at = serializers.DateTimeField()
     distance_m = serializers.SerializerMethodField()
+    supporters = serializers.IntegerField(
+        source="supporters_count", help_text="How many people reported this too"
+    )
 
     def get_distance_m(self, obj: Any) -> float:
         return round(float(obj.distance.m), 1)
@@ -361,6 +402,9 @@ class MyRequestOut(serializers.Serializer):
     expected_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     contact = ContactOut(source="*")
+    supporters = serializers.IntegerField(
+        source="supporters_count", help_text="How many people reported this too"
+    )
 
     def get_service_name(self, obj: ServiceRequest) -> str:
         return obj.service_type.localized_name(self.context.get("language"))
@@ -376,6 +420,28 @@ class TimelineOut(serializers.Serializer):
 class FollowOut(serializers.Serializer):
     service_request_id = serializers.CharField()
     following = serializers.BooleanField()
+
+
+class SupportIn(serializers.Serializer):
+    follow = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also follow the request: its status messages reach me (signed in only)",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is None or data == "":
+            data = {}
+        if not hasattr(data, "get"):
+            raise serializers.ValidationError({"body": ["Expected a JSON object."]})
+        return super().to_internal_value(data)
+
+
+class SupportOut(serializers.Serializer):
+    service_request_id = serializers.CharField()
+    supporters = serializers.IntegerField(help_text="How many people reported this too")
+    supporting = serializers.BooleanField(help_text="Whether my support is counted")
+    following = serializers.BooleanField(help_text="Whether I follow the request (signed in only)")
 
 
 class ResidentFeedbackIn(serializers.Serializer):
@@ -405,6 +471,13 @@ class CrewListQueryIn(serializers.Serializer):
     )
     bbox = serializers.CharField(
         required=False, help_text="min_long,min_lat,max_long,max_lat of the request's location"
+    )
+    sort = serializers.ChoiceField(
+        choices=["due", "supporters"],
+        required=False,
+        default="due",
+        help_text="due: soonest due first (the default); supporters: the requests most people "
+        'reported too ("me too") first, then by due time',
     )
 
     def validate_bbox(self, value: str) -> tuple[float, float, float, float]:

@@ -7,6 +7,7 @@ app_name = "mobile_api"
 
 urlpatterns = [
     path("services", views.ServiceListView.as_view(), name="services"),
+    path("banner", views.SiteBannerView.as_view(), name="banner"),
     path("accounts/signup", views.SignupView.as_view(), name="signup"),
     path("accounts/login", views.LoginView.as_view(), name="login"),
     path("devices", views.DeviceRegisterView.as_view(), name="devices"),
@@ -22,6 +23,7 @@ urlpatterns = [
         {
             "timeline": views.RequestTimelineView,
             "follow": views.RequestFollowView,
+            "support": views.RequestSupportView,
             "feedback": views.RequestFeedbackView,
         },
         name="request-{}",

@@ -20,6 +20,7 @@ from workorders.models import WorkOrder
 from workorders.selectors import (
     StaffAccess,
     service_request_get_for_staff,
+    service_request_imported_get,
     work_order_active,
     work_order_get_for_user,
     work_order_latest,
@@ -42,6 +43,7 @@ class Act(Enum):
     REVIEW = "Only the department's supervisors review proof photos."
     CHANGE_TYPE = "Only the department's supervisors change a request's service."
     MERGE = "Only the department's supervisors merge requests."
+    ADOPT = "Only the department's supervisors adopt imported requests."
 
 
 def work_order_access(
@@ -83,6 +85,18 @@ def service_request_access(
     )
     if act is not None and not access.supervises(department_in_charge(service_request)):
         raise forbidden(act.value)
+    return service_request
+
+
+def imported_request_access(*, access: StaffAccess, public_id: str) -> ServiceRequest:
+    """An imported request waiting to be adopted, if the user supervises the department of
+    its service (it has no work order yet to name one). Adopted already, closed, unknown or
+    another department's: 404 naming ``public_id``; a crew member of the department: 403."""
+    service_request = service_request_imported_get(public_id=public_id)
+    if service_request is None or not access.sees(service_request.service_type.department_id):
+        raise not_found(public_id, field="public_id", what="imported request")
+    if not access.supervises(service_request.service_type.department_id):
+        raise forbidden(Act.ADOPT.value)
     return service_request
 
 

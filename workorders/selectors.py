@@ -15,6 +15,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -25,11 +26,18 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce, Now
 
 from backend.catalog.models import Department, ServiceType
 from backend.process_cache import ProcessCache
-from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
+from backend.service_requests.models import OPEN_STATUSES as REQUEST_OPEN_STATUSES
+from backend.service_requests.models import (
+    Channel,
+    ServiceRequest,
+    ServiceRequestEvent,
+    Status,
+)
 from workorders.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
@@ -231,11 +239,18 @@ def work_orders_dispatch(
     return queryset
 
 
+QUEUE_BY_SUPPORTERS = "supporters"
+
+
 def work_order_queue(
-    *, department_id: int, filters: DispatchFilters = NO_FILTERS
+    *, department_id: int, filters: DispatchFilters = NO_FILTERS, sort: str = ""
 ) -> QuerySet[WorkOrder]:
     """A department's open work orders by due time (no due time last): the supervisor's
-    queue. Served by the partial index ``wo_open_queue``; slice it for a page."""
+    queue. Served by the partial index ``wo_open_queue``; slice it for a page. ``sort`` =
+    ``QUEUE_BY_SUPPORTERS``: the most supported requests ("me too") first, then by due time."""
+    ordering: list[OrderBy | str] = [F("due_at").asc(nulls_last=True), "id"]
+    if sort == QUEUE_BY_SUPPORTERS:
+        ordering.insert(0, F("service_request__supporters_count").desc())
     return (
         work_orders_dispatch(department_id=department_id, filters=filters)
         .annotate(is_late=_is_late())
@@ -247,7 +262,7 @@ def work_order_queue(
                 to_attr="open_holds",
             )
         )
-        .order_by(F("due_at").asc(nulls_last=True), "id")
+        .order_by(*ordering)
     )
 
 
@@ -496,7 +511,7 @@ def close_event_latest(*, service_request_id: int) -> ServiceRequestEvent | None
     """The request's most recent closing event."""
     return (
         ServiceRequestEvent.objects.filter(
-            service_request_id=service_request_id, to_status="closed"
+            service_request_id=service_request_id, to_status=Status.CLOSED
         )
         .order_by("-created_at", "-id")
         .first()
@@ -523,3 +538,43 @@ def proof_photos_for_close(*, service_request_id: int, closed_at: datetime) -> Q
 
 def feedback_for_close_event(*, close_event_id: int) -> Feedback | None:
     return Feedback.objects.filter(close_event_id=close_event_id).first()
+
+
+# --- Imported history not yet adopted
+
+
+def service_requests_imported_pending() -> QuerySet[ServiceRequest]:
+    """Requests still open in an imported export that no work order has taken up: filed by
+    ``analytics.importing`` (channel ``import``, the export's provenance under
+    ``attributes["import"]``), open, and without any work order. They are history, not live
+    work: kept out of the backlog, overdue lists and scorecard (``analytics.measures.
+    LIVE_WHERE`` says the same in SQL) until a supervisor adopts one (``backend.cases.adopt``),
+    which gives it a work order. Rows of the synthetic loader carry no provenance: they are
+    live."""
+    has_order = WorkOrder.objects.filter(service_request_id=OuterRef("pk"))
+    return ServiceRequest.objects.filter(
+        channel=Channel.IMPORT,
+        status__in=REQUEST_OPEN_STATUSES,
+        attributes__has_key="import",
+    ).filter(~Exists(has_order))
+
+
+def service_requests_imported_for_department(*, department_id: int) -> QuerySet[ServiceRequest]:
+    """The department's imported requests waiting to be adopted (those of its services),
+    the most recently submitted first."""
+    return (
+        service_requests_imported_pending()
+        .filter(service_type__department_id=department_id)
+        .select_related("service_type")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def service_request_imported_get(*, public_id: str) -> ServiceRequest | None:
+    """An imported request waiting to be adopted, with its service."""
+    return (
+        service_requests_imported_pending()
+        .select_related("service_type__department")
+        .filter(public_id=public_id)
+        .first()
+    )

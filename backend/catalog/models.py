@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.gis.db import models as gis_models
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -146,3 +147,113 @@ class ServiceAttribute(models.Model):
     def localized_description(self, language: str | None = None) -> str:
         lang = (language or get_language() or "en")[:2]
         return str(self.description_i18n.get(lang) or self.description)
+
+
+# --- Emergency mode: a site banner and services switched off for a while (issue 16).
+# Set and cleared only by ``backend.catalog.emergency``; each change writes an EmergencyEvent.
+
+
+class EmergencyNotice(models.Model):
+    """What a banner and a switch-off share: the staff's message (with translations), shown
+    from ``starts_at`` until ``ends_at`` (or until cleared), who set and who cleared it."""
+
+    message = models.CharField(max_length=500, help_text='e.g. "Call 911 for a gas leak."')
+    message_i18n = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField(blank=True, help_text="Empty: now")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until cleared")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["-set_at"]
+
+    def localized_message(self, language: str | None = None) -> str:
+        lang = (language or get_language() or "en")[:2]
+        return str(self.message_i18n.get(lang) or self.message)
+
+
+def one_open(
+    field: str, *, name: str, nulls_distinct: bool | None = None
+) -> models.UniqueConstraint:
+    """At most one notice not cleared per value of ``field``."""
+    return models.UniqueConstraint(
+        fields=[field],
+        condition=models.Q(cleared_at__isnull=True),
+        name=name,
+        nulls_distinct=nulls_distinct,
+    )
+
+
+class SiteBanner(EmergencyNotice):
+    """A message every resident page and app shows. At most one is open (not cleared) at a
+    time: setting one clears the last."""
+
+    class Meta(EmergencyNotice.Meta):
+        # Every open banner has the same cleared_at (NULL): NULLs count as equal here.
+        constraints = [one_open("cleared_at", name="one_open_site_banner", nulls_distinct=False)]
+
+    def __str__(self) -> str:
+        return self.message[:80]
+
+
+class ServiceSuspension(EmergencyNotice):
+    """A service switched off: intake refuses it and Open311 leaves it out of ``services``.
+    At most one is open per service."""
+
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, related_name="suspensions"
+    )
+
+    class Meta(EmergencyNotice.Meta):
+        constraints = [one_open("service_type", name="one_open_suspension_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service_type.service_code}: {self.message[:60]}"
+
+
+class EmergencyEventKind(models.TextChoices):
+    BANNER_SET = "banner_set", "Banner set"
+    BANNER_CLEARED = "banner_cleared", "Banner cleared"
+    SERVICE_OFF = "service_off", "Service switched off"
+    SERVICE_ON = "service_on", "Service switched on"
+
+
+class EmergencyEvent(models.Model):
+    """Append-only audit of emergency mode: who set or cleared what, when, until when."""
+
+    kind = models.CharField(max_length=20, choices=EmergencyEventKind.choices)
+    banner = models.ForeignKey(
+        SiteBanner, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    suspension = models.ForeignKey(
+        ServiceSuspension, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="emergency_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"

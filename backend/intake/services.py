@@ -32,6 +32,7 @@ from backend.intake.validation import (
     contact_check,
     location_check,
     media_url_check,
+    service_available_check,
     text_check,
 )
 from backend.photos.processing import PhotoRejected
@@ -197,6 +198,8 @@ def service_request_submit(
     if service_type is None:
         add_error(errors, "service_code", f"There is no active service {service_code!r}.")
         raise IntakeError(errors, status=404 if service_code else 400)
+    if not service_available_check(service_type=service_type, errors=errors):
+        raise IntakeError(errors, status=404)
     address = (address or "").strip()
     description = description or ""
     point = location_check(

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from backend.catalog.models import AttributeDatatype, ServiceAttribute, ServiceType
+from backend.catalog.selectors import service_suspension_current
 
 Errors = dict[str, list[str]]
 DESCRIPTION_MAX = 4000
@@ -22,6 +24,20 @@ MEDIA_URL_MAX = 1000
 
 def add_error(errors: Errors, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
+
+
+def service_available_check(*, service_type: ServiceType, errors: Errors) -> bool:
+    """A service switched off for a while (emergency mode) is refused as an inactive one is,
+    404 naming ``service_code``, with the staff's message ("Call 911 for a gas leak.")."""
+    notice = service_suspension_current(service_code=service_type.service_code)
+    if notice is None:
+        return True
+    message = _("%(service)s cannot be reported at the moment. %(message)s") % {
+        "service": service_type.localized_name(),
+        "message": notice.message_in(),
+    }
+    add_error(errors, "service_code", message)
+    return False
 
 
 def location_check(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from backend.service_requests.models import Channel, ServiceRequest
+from backend.service_requests.models import Channel, ResidentComment, ServiceRequest
 
 
 class ApiKey(models.Model):
@@ -23,6 +23,10 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=12, editable=False)
     active = models.BooleanField(default=True)
+    may_post_updates = models.BooleanField(
+        default=False,
+        help_text="May post residents' updates (servicerequestupdates), held for moderation",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -71,3 +75,24 @@ class IntakeToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class PartnerUpdate(models.Model):
+    """A partner's update posted to ``servicerequestupdates`` (FixMyStreet's resident
+    updates): the partner's ``update_id`` per key, so that a replay gets the first answer,
+    and the resident comment it became (city311's own update id)."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="+")
+    update_id = models.CharField(max_length=100)
+    comment = models.ForeignKey(ResidentComment, on_delete=models.CASCADE, related_name="+")
+    # The partner's own time of the update (``updated_datetime``), when it sent one.
+    partner_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "update_id"], name="uniq_partner_update")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} from key {self.api_key_id}"

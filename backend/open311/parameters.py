@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from backend.intake.validation import contact_check, media_url_check
 from backend.open311.errors import Errors, Open311Error
 
 SPAN_MAX = timedelta(days=90)
@@ -275,3 +276,96 @@ def updates_query_parse(params: Mapping[str, str], *, now: datetime | None = Non
     if errors or window is None:
         raise Open311Error(errors)
     return UpdatesQuery(start=window[0], end=window[1], offset=paging.offset, limit=paging.limit)
+
+
+# --- POST servicerequestupdates: a partner's resident update (FixMyStreet's parameters)
+
+# FixMyStreet's statuses (its extended ones included), upper-cased, by what they claim.
+UPDATE_STATUSES_FIXED = frozenset(
+    {
+        "CLOSED",
+        "FIXED",
+        "DUPLICATE",
+        "NOT_COUNCILS_RESPONSIBILITY",
+        "NO_FURTHER_ACTION",
+        "INTERNAL_REFERRAL",
+        "UNABLE_TO_FIX",
+        "CANCELLED",
+    }
+)
+UPDATE_STATUSES_NOT_FIXED = frozenset({"OPEN", "REOPEN"})
+UPDATE_STATUSES_COMMENT = frozenset(
+    {"IN_PROGRESS", "ACTION_SCHEDULED", "INVESTIGATING", "PLANNED", "FOR_TRIAGE"}
+)
+UPDATE_STATUSES = UPDATE_STATUSES_FIXED | UPDATE_STATUSES_NOT_FIXED | UPDATE_STATUSES_COMMENT
+UPDATE_ID_MAX = 100
+UPDATE_TEXT_MAX = 4000
+UPDATE_NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class PartnerUpdateIn:
+    """A POST ``servicerequestupdates``, checked: every value within bounds."""
+
+    service_request_id: str
+    update_id: str
+    status: str  # upper case, one of UPDATE_STATUSES
+    description: str
+    updated_at: datetime | None
+    media_url: str
+    author_name: str
+    author_email: str
+
+
+def partner_update_parse(params: Mapping[str, str]) -> PartnerUpdateIn:
+    """Checks every parameter and reports every wrong one at once (400). Unknown
+    parameters (FixMyStreet's ``account_id``, ``service_code``...) are ignored."""
+    errors: Errors = {}
+
+    def text(name: str) -> str:
+        value = params.get(name)
+        if not isinstance(value, str):
+            return ""
+        if "\x00" in value:
+            _add(errors, name, "Remove the NUL characters.")
+            return ""
+        return value.strip()
+
+    service_request_id = text("service_request_id")
+    if not service_request_id:
+        _add(errors, "service_request_id", "A service_request_id is required.")
+    update_id = text("update_id")
+    if not update_id:
+        _add(errors, "update_id", "An update_id (your own id of the update) is required.")
+    elif len(update_id) > UPDATE_ID_MAX:
+        _add(errors, "update_id", f"At most {UPDATE_ID_MAX} characters.")
+    status = text("status").upper()
+    if status not in UPDATE_STATUSES:
+        _add(errors, "status", "Use one of " + ", ".join(sorted(UPDATE_STATUSES)) + ".")
+    description = text("description")
+    if len(description) > UPDATE_TEXT_MAX:
+        _add(errors, "description", f"At most {UPDATE_TEXT_MAX} characters.")
+    media_url = text("media_url")
+    media_url_check(media_url=media_url, errors=errors)  # a reference: never fetched
+    if not description and not media_url and "description" not in errors:
+        _add(errors, "description", "A description is required.")
+    updated_at = _datetime(params, "updated_datetime", errors)
+    name = " ".join(part for part in (text("first_name"), text("last_name")) if part)
+    if len(name) > UPDATE_NAME_MAX:
+        _add(
+            errors, "last_name", f"first_name and last_name: at most {UPDATE_NAME_MAX} characters."
+        )
+    email = text("email")
+    contact_check(name="", email=email, phone="", errors=errors)
+    if errors:
+        raise Open311Error(errors)
+    return PartnerUpdateIn(
+        service_request_id=service_request_id,
+        update_id=update_id,
+        status=status,
+        description=description,
+        updated_at=updated_at,
+        media_url=media_url,
+        author_name=name,
+        author_email=email,
+    )

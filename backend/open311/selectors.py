@@ -26,7 +26,9 @@ from backend.open311.parameters import RequestQuery, UpdatesQuery
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.service_requests.models import (
     OPEN_STATUSES,
+    CommentState,
     EventKind,
+    ResidentComment,
     ServiceRequest,
     ServiceRequestEvent,
     Status,
@@ -103,7 +105,7 @@ REQUEST_COLUMNS = (
     "address",
     "media_url",
 )
-EXTENSION_COLUMNS = ("channel", "close_reason", "duplicate_of__public_id")
+EXTENSION_COLUMNS = ("channel", "close_reason", "duplicate_of__public_id", "supporters_count")
 
 
 def search_vector() -> SearchVector:
@@ -223,8 +225,9 @@ def public_event_lists(*, ids: list[int]) -> dict[int, list[ServiceRequestEvent]
 
 
 def request_updates_find(*, query: UpdatesQuery) -> list[dict[str, Any]]:
-    """Status changes (and the creation) of requests in the window, oldest first: FixMyStreet
-    pulls these as ``request_update`` items."""
+    """Status changes (and the creation) of requests in the window, and the residents'
+    comments published in it, oldest first: FixMyStreet pulls these as ``request_update``
+    items. A comment's row has ``comment_id`` (and ``id`` None) and the request's status."""
     events = (
         ServiceRequestEvent.objects.filter(
             kind__in=[EventKind.CREATED, EventKind.STATUS_CHANGED],
@@ -241,9 +244,46 @@ def request_updates_find(*, query: UpdatesQuery) -> list[dict[str, Any]]:
             "close_reason",
             "public_note",
             "created_at",
-        )[query.offset : query.offset + query.limit]
+        )
     )
-    return [dict(row) for row in events]
+    # Residents' comments staff have published, at the time they were published (a poller's
+    # window sees them then): their text only, never who wrote them.
+    comments = list(
+        ResidentComment.objects.filter(
+            state=CommentState.PUBLISHED,
+            moderated_at__gte=query.start,
+            moderated_at__lte=query.end,
+        )
+        .order_by("moderated_at", "id")
+        .values(
+            "id",
+            "service_request__public_id",
+            "service_request__status",
+            "service_request__close_reason",
+            "text",
+            "moderated_at",
+        )[: query.offset + query.limit]
+    )
+    if not comments:
+        return [dict(row) for row in events[query.offset : query.offset + query.limit]]
+    # Both lists are in time order: merge their heads and page the merged list.
+    merged: list[dict[str, Any]] = [dict(row) for row in events[: query.offset + query.limit]]
+    merged += [
+        {
+            "id": None,
+            "comment_id": row["id"],
+            "service_request__public_id": row["service_request__public_id"],
+            "kind": "comment",
+            "from_status": row["service_request__status"],
+            "to_status": row["service_request__status"],
+            "close_reason": row["service_request__close_reason"],
+            "public_note": row["text"],
+            "created_at": row["moderated_at"],
+        }
+        for row in comments
+    ]
+    merged.sort(key=lambda row: row["created_at"])
+    return merged[query.offset : query.offset + query.limit]
 
 
 def intake_token_get(*, token: str) -> IntakeToken | None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from backend.catalog.models import AttributeDatatype, ServiceAttribute, ServiceType
+from backend.open311.parameters import UPDATE_STATUSES
 from backend.open311.selectors import RequestPage, ServiceInfo
 from backend.photos.models import Photo
 from backend.service_requests.models import (
@@ -195,6 +196,7 @@ def request_list_data(page: RequestPage, *, absolute: UrlBuilder) -> list[dict[s
             data["duplicate"] = duplicate_of
             data["parent_service_request_id"] = duplicate_of
             data["notes"] = [_note_data(e) for e in page.events.get(pk, [])]
+            data["supporters"] = row["supporters_count"]
         out.append(data)
     return out
 
@@ -237,9 +239,16 @@ def update_status(*, from_status: str, to_status: str, close_reason: str) -> str
     return UPDATE_STATUS.get(to_status, "OPEN")
 
 
+def comment_update_id(comment_id: int) -> str:
+    """city311's update id of a resident comment (a partner's posted update): its own
+    namespace beside the events' ids."""
+    return f"c{comment_id}"
+
+
 def request_update_data(row: dict[str, Any]) -> dict[str, Any]:
+    comment_id = row.get("comment_id")
     return {
-        "update_id": str(row["id"]),
+        "update_id": comment_update_id(comment_id) if comment_id else str(row["id"]),
         "service_request_id": row["service_request__public_id"],
         "status": update_status(
             from_status=row["from_status"],
@@ -352,6 +361,9 @@ class Open311RequestOut(serializers.Serializer):
         required=False, allow_null=True, help_text="extensions=true"
     )
     notes = Open311NoteOut(many=True, required=False, help_text="extensions=true: public history")
+    supporters = serializers.IntegerField(
+        required=False, help_text='extensions=true: how many people reported this too ("me too")'
+    )
 
 
 class Open311RequestFiledOut(serializers.Serializer):
@@ -375,6 +387,26 @@ class Open311RequestUpdateOut(serializers.Serializer):
     updated_datetime = serializers.DateTimeField()
     description = serializers.CharField(allow_null=True)
     media_url = serializers.URLField(allow_null=True)
+
+
+class Open311RequestUpdateCreateIn(serializers.Serializer):
+    """FixMyStreet's POST servicerequestupdates parameters."""
+
+    api_key = serializers.CharField(help_text="A key given the updates permission")
+    jurisdiction_id = serializers.CharField(required=False)
+    service_request_id = serializers.CharField()
+    update_id = serializers.CharField(help_text="The partner's own id of the update")
+    status = serializers.ChoiceField(choices=sorted(UPDATE_STATUSES))
+    description = serializers.CharField(required=False)
+    updated_datetime = serializers.DateTimeField(required=False)
+    media_url = serializers.URLField(required=False, help_text="Stored as a link, never fetched")
+    first_name = serializers.CharField(required=False, help_text="Private")
+    last_name = serializers.CharField(required=False, help_text="Private")
+    email = serializers.EmailField(required=False, help_text="Private")
+
+
+class Open311RequestUpdateFiledOut(serializers.Serializer):
+    update_id = serializers.CharField(help_text="city311's id of the update")
 
 
 class Open311EndpointOut(serializers.Serializer):
@@ -422,7 +454,7 @@ class Open311RequestsQueryIn(Open311JurisdictionQueryIn):
     bbox = serializers.CharField(required=False, help_text="Extension: minLng,minLat,maxLng,maxLat")
     q = serializers.CharField(required=False, help_text="Extension: full-text search")
     extensions = serializers.BooleanField(
-        required=False, help_text="Extension: channel, photos, notes, duplicate"
+        required=False, help_text="Extension: channel, photos, notes, duplicate, supporters"
     )
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend.cases.resident_update import ResidentSays, resident_update_submit
 from backend.catalog.models import ServiceType
 from backend.catalog.selectors import service_type_get_for_intake
 from backend.intake.services import (
@@ -29,10 +30,16 @@ from backend.intake.validation import (
     contact_check,
     location_check,
     media_url_check,
+    service_available_check,
     text_check,
 )
-from backend.open311.errors import intake_errors
-from backend.open311.models import ApiKey, IntakeToken, TokenState
+from backend.open311.errors import Open311Error, intake_errors
+from backend.open311.models import ApiKey, IntakeToken, PartnerUpdate, TokenState
+from backend.open311.parameters import (
+    UPDATE_STATUSES_FIXED,
+    UPDATE_STATUSES_NOT_FIXED,
+    PartnerUpdateIn,
+)
 from backend.outbox.services import outbox_task
 from backend.service_requests.models import Channel, ServiceRequest
 
@@ -59,10 +66,13 @@ class IssuedKey:
     created: bool
 
 
-def api_key_create(*, name: str, channel: str, raw: str | None = None) -> IssuedKey:
+def api_key_create(
+    *, name: str, channel: str, raw: str | None = None, may_post_updates: bool = False
+) -> IssuedKey:
     """Issues a key for a client. With ``raw`` (a key chosen by the caller, such as the
     development key of ``make run``) it is idempotent: the same name, channel and key again
-    return the existing key."""
+    return the existing key. ``may_post_updates`` lets it post residents' updates
+    (``servicerequestupdates``); given for an existing key, it is granted to it."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValueError("A key needs a name of 1 to 100 characters.")
@@ -78,6 +88,9 @@ def api_key_create(*, name: str, channel: str, raw: str | None = None) -> Issued
                 raise ValueError(
                     f"That key is already issued, to {existing.name!r} ({existing.channel})."
                 )
+            if may_post_updates and not existing.may_post_updates:
+                ApiKey.objects.filter(pk=existing.pk).update(may_post_updates=True)
+                existing.may_post_updates = True
             return IssuedKey(api_key=existing, raw=raw, created=False)
     else:
         raw = "c311_" + secrets.token_urlsafe(32)
@@ -88,6 +101,7 @@ def api_key_create(*, name: str, channel: str, raw: str | None = None) -> Issued
                 channel=channel,
                 key_hash=api_key_hash(raw),
                 prefix=raw[:KEY_PREFIX_LENGTH],
+                may_post_updates=may_post_updates,
             )
     except IntegrityError as exc:
         raise ValueError(f"There is already a key named {name!r}.") from exc
@@ -97,6 +111,13 @@ def api_key_create(*, name: str, channel: str, raw: str | None = None) -> Issued
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     ApiKey.objects.filter(pk=api_key.pk).update(active=False)
     api_key.active = False
+    return api_key
+
+
+def api_key_updates_allow(*, api_key: ApiKey, allowed: bool) -> ApiKey:
+    """Grants (or withdraws) the permission to post residents' updates."""
+    ApiKey.objects.filter(pk=api_key.pk).update(may_post_updates=allowed)
+    api_key.may_post_updates = allowed
     return api_key
 
 
@@ -217,6 +238,8 @@ def _precheck(submission: Submission) -> None:
             errors, "service_code", f"There is no active service {submission.service_code!r}."
         )
         raise IntakeError(errors, status=404 if submission.service_code else 400)
+    if not service_available_check(service_type=service_type, errors=errors):
+        raise IntakeError(errors, status=404)
     address = submission.address.strip()
     location_check(
         lat=submission.lat,
@@ -301,3 +324,65 @@ def intake_tokens_pending(*, older_than: timedelta, limit: int = 500) -> list[in
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- Residents' updates from a partner front end (POST servicerequestupdates)
+
+
+def api_key_updates_check(*, api_key: ApiKey) -> None:
+    """403 unless the key was given the "updates" permission."""
+    if not api_key.may_post_updates:
+        raise Open311Error(
+            {"api_key": ["This api_key may not post updates; ask the city for that permission."]},
+            status=403,
+        )
+
+
+def _says(status: str) -> ResidentSays:
+    if status in UPDATE_STATUSES_FIXED:
+        return ResidentSays.FIXED
+    if status in UPDATE_STATUSES_NOT_FIXED:
+        return ResidentSays.NOT_FIXED
+    return ResidentSays.COMMENT
+
+
+def partner_update_submit(*, api_key: ApiKey, update: PartnerUpdateIn) -> PartnerUpdate:
+    """Stores a partner's update as a resident comment held for moderation (and, for "not
+    fixed" on a recently closed request, reopens it: ``backend.cases.resident_update``).
+    Idempotent on the partner's ``update_id`` per key: a replay returns the first record,
+    whatever it carries this time. 404 (``service_request_id``) for an unknown request."""
+    replay = PartnerUpdate.objects.filter(api_key=api_key, update_id=update.update_id).first()
+    if replay is not None:
+        return replay
+    service_request = ServiceRequest.objects.filter(public_id=update.service_request_id).first()
+    if service_request is None:
+        raise Open311Error(
+            {"service_request_id": [f"There is no request {update.service_request_id!r}."]},
+            status=404,
+        )
+    try:
+        with transaction.atomic():
+            comment = resident_update_submit(
+                service_request=service_request,
+                says=_says(update.status),
+                text=update.description,
+                channel=api_key.channel,
+                media_url=update.media_url,
+                claimed_status=update.status,
+                author_name=update.author_name,
+                author_email=update.author_email,
+                source=api_key.name,
+            )
+            return PartnerUpdate.objects.create(
+                api_key=api_key,
+                update_id=update.update_id,
+                comment=comment,
+                partner_updated_at=update.updated_at,
+                created_at=comment.created_at,
+            )
+    except IntegrityError:
+        # The same update_id, posted twice at once: the other one won; answer as it did.
+        first = PartnerUpdate.objects.filter(api_key=api_key, update_id=update.update_id).first()
+        if first is None:
+            raise
+        return first

@@ -23,16 +23,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.catalog.selectors import service_type_list
+from backend.catalog.selectors import emergency_state, service_type_list
 from backend.i18n import language_current
 from backend.intake.services import PhotoUpload
+from backend.intake.validation import service_available_check
 from backend.open311 import serializers as out
 from backend.open311.errors import Open311Error, error_list, exception_handler
-from backend.open311.models import TokenState
+from backend.open311.models import ApiKey, TokenState
 from backend.open311.parameters import (
     RequestQuery,
     flag_parse,
     jurisdiction_check,
+    partner_update_parse,
     requests_query_parse,
     updates_query_parse,
 )
@@ -47,7 +49,9 @@ from backend.open311.selectors import (
 from backend.open311.services import (
     Submission,
     api_key_authenticate,
+    api_key_updates_check,
     open311_request_submit,
+    partner_update_submit,
 )
 from backend.parsers import NUL_MESSAGE
 from backend.photos.uploads import photo_size_check
@@ -74,6 +78,11 @@ ERRORS = OpenApiResponse(
     description="Errors: `[{code, description}]`, one per message",
 )
 REQUESTS = ("service_requests", "request")
+
+
+def _form_body(serializer: type[Any]) -> dict[str, Any]:
+    """A POST's body for OpenAPI: a form, urlencoded or multipart."""
+    return {"application/x-www-form-urlencoded": serializer, "multipart/form-data": serializer}
 
 
 class FormatNegotiation(BaseContentNegotiation):
@@ -153,7 +162,12 @@ class ServiceListView(Open311View):
     def get(self, request: Request, format: str = "json") -> Response:
         jurisdiction_check(request.query_params)
         language = self.language()
-        data = [out.service_data(s, language=language) for s in service_type_list()]
+        off = emergency_state().suspended_codes()  # switched off for now: left out
+        data = [
+            out.service_data(s, language=language)
+            for s in service_type_list()
+            if s.service_code not in off
+        ]
         return _answer(data, names=("services", "service"))
 
 
@@ -172,6 +186,9 @@ class ServiceDefinitionView(Open311View):
             raise Open311Error(
                 {"service_code": [f"There is no service {service_code!r}."]}, status=404
             )
+        errors: dict[str, list[str]] = {}
+        if not service_available_check(service_type=service, errors=errors):
+            raise Open311Error(errors, status=404)
         data = out.service_definition_data(service, language=self.language())
         return _answer(data, names=("service_definition", ""))
 
@@ -221,6 +238,25 @@ def _submission(data: QueryDict) -> Submission:
         contact_phone=text("phone"),
         media_url=text("media_url"),
     )
+
+
+def _form(request: Request) -> QueryDict:
+    data = request.data
+    if not isinstance(data, QueryDict):  # pragma: no cover - the parsers give QueryDicts
+        raise Open311Error({"body": ["Send a form."]})
+    jurisdiction_check(data)
+    jurisdiction_check(request.query_params)
+    return data
+
+
+def _api_key(request: Request, data: QueryDict) -> ApiKey:
+    """The POST's active key (form field, or query parameter), or 403 naming ``api_key``."""
+    raw_key = data.get("api_key") or request.query_params.get("api_key")
+    api_key = api_key_authenticate(raw=raw_key if isinstance(raw_key, str) else None)
+    if api_key is None:
+        message = "Wrong or revoked api_key." if raw_key else "An api_key is required."
+        raise Open311Error({"api_key": [message]}, status=403)
+    return api_key
 
 
 def _photos(request: Request) -> list[PhotoUpload]:
@@ -275,10 +311,7 @@ class RequestsView(Open311View):
 
     @extend_schema(
         summary="File a service request (api_key required)",
-        request={
-            "application/x-www-form-urlencoded": out.Open311RequestCreateIn,
-            "multipart/form-data": out.Open311RequestCreateIn,
-        },
+        request=_form_body(out.Open311RequestCreateIn),
         responses={
             200: out.Open311RequestFiledOut(many=True),
             400: ERRORS,
@@ -289,16 +322,8 @@ class RequestsView(Open311View):
         },
     )
     def post(self, request: Request, format: str = "json") -> Response:
-        data = request.data
-        if not isinstance(data, QueryDict):  # pragma: no cover - the parsers give QueryDicts
-            raise Open311Error({"body": ["Send a form."]})
-        jurisdiction_check(data)
-        jurisdiction_check(request.query_params)
-        raw_key = data.get("api_key") or request.query_params.get("api_key")
-        api_key = api_key_authenticate(raw=raw_key if isinstance(raw_key, str) else None)
-        if api_key is None:
-            message = "Wrong or revoked api_key." if raw_key else "An api_key is required."
-            raise Open311Error({"api_key": [message]}, status=403)
+        data = _form(request)
+        api_key = _api_key(request, data)
         intake_throttle(request, client_key=f"open311:{api_key.pk}")
         submission = _submission(data)
         photos = _photos(request)
@@ -365,6 +390,7 @@ class TokenView(Open311View):
 
 class RequestUpdatesView(Open311View):
     open311_operation = "servicerequestupdates"
+    parser_classes = [FormParser, MultiPartParser]
 
     @extend_schema(
         summary="FixMyStreet's update feed: status changes between start_date and end_date",
@@ -375,6 +401,28 @@ class RequestUpdatesView(Open311View):
         query = updates_query_parse(request.query_params)
         data = [out.request_update_data(row) for row in request_updates_find(query=query)]
         return _answer(data, names=("service_requests_updates", "request_update"))
+
+    @extend_schema(
+        summary="Post a resident's update (a partner key with the updates permission): a "
+        "comment held for moderation; idempotent on update_id",
+        request=_form_body(out.Open311RequestUpdateCreateIn),
+        responses={
+            200: out.Open311RequestUpdateFiledOut(many=True),
+            400: ERRORS,
+            403: ERRORS,
+            404: ERRORS,
+            429: ERRORS,
+        },
+    )
+    def post(self, request: Request, format: str = "json") -> Response:
+        data = _form(request)
+        api_key = _api_key(request, data)
+        api_key_updates_check(api_key=api_key)
+        intake_throttle(request, client_key=f"open311:{api_key.pk}")
+        update = partner_update_parse(data)
+        filed = partner_update_submit(api_key=api_key, update=update)
+        body = {"update_id": out.comment_update_id(filed.comment_id)}
+        return _answer([body], names=("service_request_updates", "request_update"))
 
 
 # --- Plain Django views around the API: an Open311 404 for unknown paths, and the base URL

@@ -209,3 +209,27 @@ def outbox_oldest_wait() -> float:
         .first()
     )
     return (timezone.now() - oldest).total_seconds() if oldest else 0.0
+
+
+_ERASE_SQL = f"""
+DELETE FROM {OutboxMessage._meta.db_table}
+WHERE (args::text || ' ' || kwargs::text) ILIKE ANY(%s)
+"""  # noqa: S608 - only the table name is interpolated
+
+
+def _like_pattern(needle: str) -> str:
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def outbox_payloads_erase(*, needles: list[str]) -> int:
+    """Deletes the rows, handed on or not, whose payload carries any of these values (a
+    reporter's e-mail or phone, a push subscription's endpoint): personal data erased
+    elsewhere leaves no copy here (the retention run). The number deleted; one statement.
+    Values shorter than 6 characters are ignored (they would match unrelated rows)."""
+    patterns = sorted({_like_pattern(needle) for needle in needles if len(needle) >= 6})
+    if not patterns:
+        return 0
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_ERASE_SQL, [patterns])
+        return int(cursor.rowcount)

@@ -54,6 +54,18 @@ def private_path(relative: str) -> Path:
     return Path(settings.PRIVATE_UPLOAD_ROOT) / relative
 
 
+def private_files_delete_on_commit(*, paths: list[str]) -> None:
+    """Deletes these private files (relative to PRIVATE_UPLOAD_ROOT) once the current
+    transaction commits: a rolled-back change keeps them."""
+
+    def delete() -> None:
+        for relative in paths:
+            private_path(relative).unlink(missing_ok=True)
+
+    if paths:
+        transaction.on_commit(delete)
+
+
 def private_file_write(path: Path, data: bytes) -> None:
     """Writes atomically under a unique temporary name: concurrent writers never collide and
     a reader never sees half a file. Owner-only permissions (mkstemp): raw uploads still

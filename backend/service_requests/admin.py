@@ -45,6 +45,7 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
+from backend.service_requests.retention import service_request_legal_hold_set
 from backend.service_requests.services import (
     IllegalTransition,
     service_request_acknowledge,
@@ -52,9 +53,17 @@ from backend.service_requests.services import (
 )
 from workorders.models import WorkOrder
 
-# The only fields staff may edit on a request's page: private contact data and priority.
+# The only fields staff may edit on a request's page: private contact data, priority and the
+# legal hold (which retention_apply respects; set through its service, with an event).
 # Everything else comes from intake or from the transition services.
-EDITABLE_FIELDS = ("priority", "contact_name", "contact_email", "contact_phone")
+EDITABLE_FIELDS = (
+    "priority",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "legal_hold",
+    "legal_hold_reason",
+)
 # How many public ids an action's message lists before "and N more".
 MESSAGE_IDS_MAX = 20
 
@@ -199,6 +208,12 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             {"fields": ("reporter", "contact_name", "contact_email", "contact_phone")},
         ),
         (
+            # docs/reliability.md, "Privacy": a request on legal hold keeps its contact data
+            # past RETENTION_CLOSED_DAYS.
+            "Retention",
+            {"fields": (("legal_hold", "legal_hold_reason"), "contact_erased_at")},
+        ),
+        (
             "Idempotency",
             {"classes": ("collapse",), "fields": ("idempotency_key", "idempotency_fingerprint")},
         ),
@@ -217,6 +232,18 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A request and its history stay; a request filed in error is closed as cancelled.
         return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceRequest, form: forms.ModelForm[Any], change: bool
+    ) -> None:
+        if change and {"legal_hold", "legal_hold_reason"} & set(form.changed_data):
+            service_request_legal_hold_set(
+                service_request=obj,
+                hold=obj.legal_hold,
+                reason=obj.legal_hold_reason,
+                actor=request.user,
+            )
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Location")
     def location_display(self, obj: ServiceRequest) -> SafeString | str:

@@ -12,6 +12,11 @@ outbox dispatcher, management commands, the tests):
   resolved shows, the finished work's photos and the "Was it fixed?" link (work orders);
 - ``status_pushes``: who else hears a status message, and how (the mobile API: the phones
   and browsers of the reporter and the followers, and those bound to the request).
+- ``contact_erase``, ``accounts_active`` and ``account_erase``: the retention run
+  (``retention.py``) erases what the layers above keep of a reporter (the mobile API: push
+  subscriptions bound to the request; the chatbot: the conversation's log and photos; work
+  orders: the proof photos' EXIF) and of an anonymised account, and leaves alone the accounts
+  they saw active.
 
 One function registers each kind, one calls them; handlers run in the order registered.
 A handler registered twice runs once.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from backend.service_requests.models import ServiceRequestEvent
@@ -112,3 +118,84 @@ def status_pushes(*, event: ServiceRequestEvent, subject: str) -> list[Delivery]
     return [
         delivery for handler in _status_pushes for delivery in handler(event=event, subject=subject)
     ]
+
+
+# --- Retention (backend/service_requests/retention.py): the layers above erase what they keep
+# of a request's reporter, and of an account, in the retention run's transaction. Each
+# handler returns how many rows it erased per kind (the run's report); it must be idempotent
+# (a second run finds nothing left) and must not record the erased data anywhere.
+
+
+class ContactErase(Protocol):
+    """Erase what this layer keeps of the reporters of these requests (closed past the
+    window, not on legal hold): their ids and public ids, and the contact e-mails and phones
+    that were on them (to find copies, never to be stored)."""
+
+    def __call__(
+        self, *, service_request_ids: list[int], public_ids: list[str], contacts: list[str]
+    ) -> dict[str, int]: ...
+
+
+class AccountsActive(Protocol):
+    """Of these accounts, those this layer saw active since ``since`` (or that are not
+    residents' accounts at all): the retention run leaves them alone."""
+
+    def __call__(self, *, user_ids: list[int], since: datetime) -> set[int]: ...
+
+
+class AccountErase(Protocol):
+    """Erase what this layer keeps of these residents' accounts, being anonymised."""
+
+    def __call__(self, *, user_ids: list[int]) -> dict[str, int]: ...
+
+
+_contact_erase: list[ContactErase] = []
+_accounts_active: list[AccountsActive] = []
+_account_erase: list[AccountErase] = []
+
+
+def contact_erase_register(handler: ContactErase) -> None:
+    _add(_contact_erase, handler)
+
+
+def accounts_active_register(handler: AccountsActive) -> None:
+    _add(_accounts_active, handler)
+
+
+def account_erase_register(handler: AccountErase) -> None:
+    _add(_account_erase, handler)
+
+
+def _counts_add(total: dict[str, int], counts: dict[str, int]) -> None:
+    for kind, number in counts.items():
+        total[kind] = total.get(kind, 0) + number
+
+
+def contact_erase(
+    *, service_request_ids: list[int], public_ids: list[str], contacts: list[str]
+) -> dict[str, int]:
+    """Every handler's erasure of these requests' reporters; the counts per kind, summed."""
+    total: dict[str, int] = {}
+    for handler in _contact_erase:
+        _counts_add(
+            total,
+            handler(
+                service_request_ids=service_request_ids, public_ids=public_ids, contacts=contacts
+            ),
+        )
+    return total
+
+
+def accounts_active(*, user_ids: list[int], since: datetime) -> set[int]:
+    """The accounts any handler saw active since ``since``."""
+    return {
+        found for handler in _accounts_active for found in handler(user_ids=user_ids, since=since)
+    }
+
+
+def account_erase(*, user_ids: list[int]) -> dict[str, int]:
+    """Every handler's erasure of these accounts; the counts per kind, summed."""
+    total: dict[str, int] = {}
+    for handler in _account_erase:
+        _counts_add(total, handler(user_ids=user_ids))
+    return total

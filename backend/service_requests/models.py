@@ -12,6 +12,7 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.catalog.models import Priority, ServiceType
 
@@ -93,6 +94,21 @@ class ServiceRequest(models.Model):
     # A link an Open311 client sent with the request (its `media_url`): stored as a reference,
     # never fetched by the server.
     media_url = models.URLField(max_length=1000, blank=True, editable=False)
+    # Retention (backend/service_requests/retention.py, docs/reliability.md "Privacy"): staff
+    # put a request on legal hold, with the reason, to keep its contact data past the window;
+    # ``contact_erased_at`` is when the retention run erased it (never set again). Database
+    # defaults: bulk loaders leave them out.
+    legal_hold = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Keeps the reporter's contact data past the retention window",
+    )
+    legal_hold_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    contact_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # "Me too": how many people reported this too (``RequestSupporter`` rows), kept by
+    # ``backend.service_requests.support`` in the supporter's transaction, so lists read and
+    # sort by it without counting. A database default: bulk loaders leave it out.
+    supporters_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -120,6 +136,13 @@ class ServiceRequest(models.Model):
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="sr_open_location",
             ),
+            # The retention run's scan: closed requests not erased yet, by closing time.
+            # Partial, so erased history leaves it.
+            models.Index(
+                fields=["closed_at", "id"],
+                condition=Q(status="closed", contact_erased_at__isnull=True),
+                name="sr_retention_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -136,6 +159,11 @@ class ServiceRequest(models.Model):
                 | (~Q(status="closed") & Q(closed_at__isnull=True) & Q(close_reason="")),
                 name="sr_closed_consistent",
             ),
+            models.CheckConstraint(
+                condition=Q(legal_hold=False) | ~Q(legal_hold_reason=""),
+                name="sr_legal_hold_reason",
+                violation_error_message=_("A legal hold needs a reason."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +178,8 @@ class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     STATUS_CHANGED = "status_changed", "Status changed"
     NOTE = "note", "Note"
+    # The retention run erased the reporter's contact data (the note says what, never the data).
+    ERASED = "erased", "Contact data erased"
 
 
 class ServiceRequestEvent(models.Model):
@@ -261,3 +291,128 @@ class RequestFollower(models.Model):
 
     def __str__(self) -> str:
         return f"follower of {self.service_request_id}"
+
+
+class RequestSupporter(models.Model):
+    """Someone who reported a request too ("me too"): a signed-in resident, or an app without
+    an account by its device id, stored hashed (``device_hash``, SHA-256 hex) and never shown.
+    One row per person and request; ``ServiceRequest.supporters_count`` counts them. An
+    account deleted later leaves its row behind, anonymous, still counted."""
+
+    service_request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="supporters", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # supporter_user: only rows of accounts
+    )
+    device_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["service_request", "created_at"], name="supporter_request"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="supporter_user"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_request", "user"],
+                condition=Q(user__isnull=False),
+                name="uniq_supporter_user",
+            ),
+            models.UniqueConstraint(
+                fields=["service_request", "device_hash"],
+                condition=~Q(device_hash=""),
+                name="uniq_supporter_device",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"supporter of {self.service_request_id}"
+
+
+class CommentState(models.TextChoices):
+    PENDING = "pending", "Awaiting moderation"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+
+
+class CommentFlag(models.TextChoices):
+    """What staff must look at beyond the text: a resident cannot close or reopen city work
+    from outside, so their claim is a flag on the comment."""
+
+    NONE = "", "None"
+    SAYS_FIXED = "says_fixed", "The resident says it is fixed"
+    ASKS_REOPEN = "asks_reopen", "The resident says it is not fixed (too late to reopen)"
+
+
+class ResidentComment(models.Model):
+    """A resident's comment on a request, sent from outside the city's own apps (a partner
+    front end's update through Open311 ``servicerequestupdates``). Moderated: no public view
+    shows it until staff publish it (``state``)."""
+
+    service_request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="comments"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    text = models.TextField(max_length=4000, blank=True)
+    # A link the partner sent along: stored as a reference, never fetched by the server.
+    media_url = models.URLField(max_length=1000, blank=True)
+    # The status the resident's front end said (FixMyStreet's FIXED, REOPEN...), as sent.
+    claimed_status = models.CharField(max_length=40, blank=True)
+    flag = models.CharField(max_length=16, choices=CommentFlag.choices, blank=True)
+    # True when the comment reopened the closed request (within FEEDBACK_REOPEN_DAYS).
+    reopened = models.BooleanField(default=False)
+    # Private contact data, like the request's own: never part of a public answer.
+    author_name = models.CharField(max_length=200, blank=True)
+    author_email = models.EmailField(blank=True)
+    state = models.CharField(
+        max_length=10, choices=CommentState.choices, default=CommentState.PENDING, editable=False
+    )
+    created_at = models.DateTimeField()
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The public feed: published comments by the time they were published.
+            models.Index(
+                fields=["moderated_at"],
+                condition=Q(state="published"),
+                name="comment_published",
+            ),
+            # The moderation queue.
+            models.Index(
+                fields=["created_at"], condition=Q(state="pending"), name="comment_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.service_request_id}"
+
+
+class AccountErasure(models.Model):
+    """A resident account the retention run anonymised after ``RETENTION_ACCOUNT_MONTHS``
+    without activity: the account stays (its requests' history keeps its reporter), its name,
+    e-mail and password are gone. Append-only; what was erased is never recorded."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    erased_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"account {self.user_id} anonymised"

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.exceptions import Throttled
 
 from backend.catalog.models import ServiceAttribute, ServiceType
-from backend.catalog.selectors import service_type_list
+from backend.catalog.selectors import emergency_state, service_type_list
 from backend.i18n import language_current
 from backend.intake.services import (
     IntakeError,
@@ -70,6 +70,8 @@ class ServiceChoice:
     description: str
     icon: str
     fields: list[AttributeField]
+    # Switched off for now (emergency mode): the staff's message, shown on the card.
+    unavailable: str = ""
 
 
 def _field_name(service_code: str, code: str) -> str:
@@ -80,7 +82,9 @@ def _choices(
     services: list[ServiceType], data: Any, errors: dict[str, list[str]], chosen: str
 ) -> list[ServiceChoice]:
     out = []
+    state = emergency_state()
     for service_type in services:
+        notice = state.suspension(service_type.service_code)
         fields = []
         for attribute in service_type.attributes.all():
             if not attribute.variable:
@@ -114,6 +118,7 @@ def _choices(
                 description=service_type.localized_description(),
                 icon=service_type.icon if service_type.icon in ICONS else "default",
                 fields=fields,
+                unavailable=notice.message_in() if notice is not None else "",
             )
         )
     return out
@@ -311,6 +316,7 @@ def track_json(request: HttpRequest, public_id: str) -> JsonResponse:
             "status_label": str(context["status_label"]),
             "expected_date": context["expected_date"],
             "turnaround": context["turnaround"],
+            "supporters": service_request.supporters_count,
             "html": html,
         }
     )

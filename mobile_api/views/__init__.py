@@ -3,6 +3,7 @@ who may see what in the access functions, and every refusal is answered by the J
 exception handler (``backend.api_errors``)."""
 
 from mobile_api.views.accounts import DeviceRegisterView, LoginView, SignupView
+from mobile_api.views.banner import SiteBannerView
 from mobile_api.views.crew import (
     CrewCompleteView,
     CrewHoldView,
@@ -23,6 +24,7 @@ from mobile_api.views.residents import (
     RequestTimelineView,
     ServiceListView,
 )
+from mobile_api.views.support import RequestSupportView
 
 __all__ = [
     "CrewCompleteView",
@@ -40,9 +42,11 @@ __all__ = [
     "RequestFeedbackView",
     "RequestFollowView",
     "RequestNearbyView",
+    "RequestSupportView",
     "RequestTimelineView",
     "ServiceListView",
     "SignupView",
+    "SiteBannerView",
     "VapidPublicKeyView",
     "WebPushSubscriptionView",
 ]

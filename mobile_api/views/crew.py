@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.gis.geos import Polygon
+from django.db.models import F
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -76,7 +77,8 @@ def _crew_detail(request: Request, work_order: WorkOrder) -> dict[str, Any]:
 class CrewWorkOrderListView(SignedInView):
     @extend_schema(
         operation_id="mobile_crew_workorders_list",
-        summary="My team's work orders by due time; filter by status and bounding box",
+        summary="My team's work orders by due time (or by supporters); filter by status and "
+        "bounding box",
         parameters=[CrewListQueryIn],
         responses={200: CrewWorkOrderOut(many=True), 400: ERROR, 401: ERROR},
     )
@@ -88,6 +90,12 @@ class CrewWorkOrderListView(SignedInView):
         if data.get("bbox"):
             queryset = queryset.filter(
                 service_request__location__within=Polygon.from_bbox(data["bbox"])
+            )
+        if data.get("sort") == "supporters":
+            queryset = queryset.order_by(
+                F("service_request__supporters_count").desc(),
+                F("due_at").asc(nulls_last=True),
+                "id",
             )
         orders = queryset[:CREW_LIST_MAX]
         return Response(work_order_rows(orders, request=request, crew=True))

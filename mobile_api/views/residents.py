@@ -14,7 +14,11 @@ from rest_framework.response import Response
 
 from backend.api_errors import ERROR
 from backend.cases.feedback import feedback_submit
-from backend.catalog.selectors import service_type_get_for_intake, service_type_list
+from backend.catalog.selectors import (
+    emergency_state,
+    service_type_get_for_intake,
+    service_type_list,
+)
 from backend.errors import City311Error, ErrorCode, found
 from backend.i18n import language_current
 from backend.intake.services import IntakeResult, PhotoUpload, service_request_submit
@@ -60,7 +64,8 @@ class ServiceListView(MobileView):
     )
     def get(self, request: Request) -> Response:
         services = service_type_list()
-        data = ServiceOut(services, many=True, context={"language": language_current()}).data
+        context = {"language": language_current(), "emergency": emergency_state()}
+        data = ServiceOut(services, many=True, context=context).data
         return Response(data)
 
 

@@ -15,6 +15,7 @@ from backend.intake.services import PhotoUpload
 from backend.photos.models import Photo, ProcessingState
 from backend.photos.services import photo_process
 from backend.service_requests.models import ServiceRequest
+from tests.catalog.factories import one_of_each_emergency_model
 from tests.chatbot.factories import one_of_each_chatbot_model
 from tests.conftest import jpeg_bytes
 from tests.factories import submit
@@ -36,6 +37,7 @@ def one_of_each(catalog: None) -> ServiceRequest:
     one_of_each_open311_model()  # an API key and an intake token
     ScoreTarget.objects.create(indicator="on_time", target=0.9)  # analytics
     one_of_each_chatbot_model()  # a conversation and its log
+    one_of_each_emergency_model()  # a banner, a switched-off service, their events
     return sr
 
 

@@ -34,7 +34,14 @@ def test_status_cannot_be_changed_with_the_form(
     page = admin_client.get(change_url(service_request))
     form = page.context["adminform"].form
     assert "status" not in form.fields
-    assert set(form.fields) == {"priority", "contact_name", "contact_email", "contact_phone"}
+    assert set(form.fields) == {
+        "priority",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "legal_hold",
+        "legal_hold_reason",
+    }
     data = _posted_form(page)
     data.update(
         status=Status.CLOSED,

@@ -63,11 +63,14 @@ def test_boston_sample_matches_the_hand_calculation(
     assert imported.count() == expected["rows"] == 100
     assert set(imported.values_list("channel", flat=True)) == {"import"}
     assert imported.filter(status="closed").count() == expected["closed"]
-    assert backlog_now()["open"] == expected["open"]
+    assert imported.exclude(status="closed").count() == expected["open"]
+    # Those still open in the export are history, not live work (docs/metrics.md, "Live
+    # work"): in no backlog, and not created, until a supervisor adopts them.
+    assert backlog_now()["open"] == 0
 
     window = Window(expected["first"] - timedelta(days=1), expected["last"] + timedelta(days=1))
     total = measures_grouped(window=window, source="raw")[()]
-    assert total.created == expected["rows"]
+    assert total.created == expected["rows"] - expected["open"]
     assert total.closed == expected["closed"]
     assert total.closed_with_due == expected["with_due"]
     assert total.closed_on_time == expected["on_time"]

@@ -15,7 +15,7 @@ RESOURCES = {
     "requests": {"get", "post"},
     "requests/{service_request_id}": {"get"},
     "tokens/{token}": {"get"},
-    "servicerequestupdates": {"get"},
+    "servicerequestupdates": {"get", "post"},
 }
 
 
@@ -34,7 +34,7 @@ def test_every_resource_in_both_formats(api: APIClient) -> None:
                 for status, response in operation["responses"].items():
                     if status != "200":
                         assert set(response["content"]) == {media_type}, (path, status)
-    assert len(operation_ids) == 16
+    assert len(operation_ids) == 18
     post = paths["/open311/v2/requests.json"]["post"]
     assert set(post["requestBody"]["content"]) == {
         "application/x-www-form-urlencoded",

@@ -33,6 +33,7 @@ MARKERS = {
     "account": ("Ysolde Brackwater", "ysolde.brackwater@marker.example", ""),
     "web": ("Tamsin Oakhallow", "tamsin.oakhallow@marker.example", "617-555-0142"),
     "open311": ("Corvin Ashgrove", "corvin.ashgrove@marker.example", "617-555-0143"),
+    "partner": ("Perpetua Windlestraw", "perpetua.windlestraw@marker.example", ""),
 }
 
 
@@ -120,6 +121,31 @@ def seed(catalog: None) -> list[str]:
     )
     assert filed.status_code == 200, filed.content
     ids.append(filed.json()[0]["service_request_id"])
+    # A partner's resident update on it, published by staff: its text is public, its author
+    # is not (Open311 servicerequestupdates, the request's pages).
+    from backend.service_requests.comments import resident_comment_publish
+    from backend.service_requests.models import ResidentComment
+
+    partner = api_key_create(
+        name="privacy partner", channel="open311", raw="privacy-partner", may_post_updates=True
+    ).raw
+    name, email, _ = MARKERS["partner"]
+    first, last = name.split()
+    update = APIClient(REMOTE_ADDR=fresh_address()).post(
+        "/open311/v2/servicerequestupdates.json",
+        {
+            "api_key": partner,
+            "service_request_id": ids[-1],
+            "update_id": "privacy-1",
+            "status": "OPEN",
+            "description": "Still there",
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+        },
+    )
+    assert update.status_code == 200, update.content
+    resident_comment_publish(comment=ResidentComment.objects.get(), actor=None)
     for photo in Photo.objects.filter(state=ProcessingState.PENDING):
         photo_process(photo_id=photo.pk)  # what the worker does after commit
     return ids

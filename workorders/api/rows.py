@@ -122,6 +122,7 @@ def work_order_rows(
                 "description": sr.description,
                 "requested_at": _dt(sr.requested_at),
                 "expected_at": _dt(sr.expected_at),
+                "supporters": sr.supporters_count,
             },
             "turnaround_hours": order.turnaround_hours,
             "turnaround_business_hours": order.turnaround_business_hours,

@@ -63,6 +63,9 @@ class RequestSummaryOut(serializers.Serializer):
     description = serializers.CharField()
     requested_at = serializers.DateTimeField()
     expected_at = serializers.DateTimeField(allow_null=True)
+    supporters = serializers.IntegerField(
+        source="supporters_count", help_text='How many people reported this too ("me too")'
+    )
 
     def get_lat(self, obj: Any) -> float | None:
         return obj.location.y if obj.location is not None else None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.catalog.models import ServiceType
 from backend.photos.uploads import PhotoTooLarge, photo_size_check
 from workorders.models import OPEN_STATUSES, HoldReason, ReviewDecision, Team, TeamMember
-from workorders.selectors import DispatchFilters
+from workorders.selectors import QUEUE_BY_SUPPORTERS, DispatchFilters
 from workorders.services import CANCEL_CLOSE_REASONS
 from workorders.web.labels import STATUS_LABELS
 
@@ -70,6 +70,12 @@ class DispatchFilterForm(forms.Form):
     team = forms.ChoiceField(required=False, label=_("Team"))
     service = forms.ChoiceField(required=False, label=_("Service"))
     status = forms.ChoiceField(required=False, label=_("Status"))
+    # The table's order only (the map and the workload do not depend on it).
+    sort = forms.ChoiceField(
+        required=False,
+        label=_("Sort by"),
+        choices=[("", _("Soonest due first")), (QUEUE_BY_SUPPORTERS, _("Most supporters first"))],
+    )
 
     def __init__(
         self,
@@ -117,6 +123,13 @@ class DispatchFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return self.filters() != DispatchFilters()
+
+    def queue_sort(self) -> str:
+        """The table's order asked for ("": by due time); one that is not valid: by due."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        return str(self.cleaned_data.get("sort") or "")
 
 
 class NoteForm(forms.Form):

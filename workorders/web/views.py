@@ -35,6 +35,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from backend.cases.adopt import service_request_adopt
 from backend.cases.change_type import service_request_change_type
 from backend.cases.feedback import feedback_submit
 from backend.cases.merge import service_request_merge
@@ -42,16 +43,19 @@ from backend.cases.review import work_order_review_resolve
 from backend.catalog.models import Department
 from backend.errors import City311Error
 from backend.i18n import language_current
+from workorders.access import imported_request_access
 from workorders.errors import WorkOrderError
 from workorders.feedback import FeedbackForm as FeedbackFormData
 from workorders.feedback import feedback_form_get
 from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
 from workorders.selectors import (
+    QUEUE_BY_SUPPORTERS,
     DispatchFilters,
     MapOrder,
     StaffAccess,
     departments_supervised,
     service_request_get_for_staff,
+    service_requests_imported_for_department,
     service_types_dispatch,
     staff_access_get,
     team_workload,
@@ -212,8 +216,10 @@ def console_queue(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     department, departments = _department(request, access)
     dispatch = _dispatch(request, department)
+    sort = dispatch.form.queue_sort()
     page = CappedPaginator(
-        work_order_queue(department_id=department.pk, filters=dispatch.filters), PAGE_SIZE
+        work_order_queue(department_id=department.pk, filters=dispatch.filters, sort=sort),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     lat, long = [*settings.WEB_MAP_CENTER, "", ""][:2]
     return render(
@@ -227,6 +233,7 @@ def console_queue(request: HttpRequest) -> HttpResponse:
             "filter_form": dispatch.form,
             "filter_query": dispatch.query,
             "filtered": dispatch.filters != DispatchFilters(),
+            "by_supporters": sort == QUEUE_BY_SUPPORTERS,
             # The workload comes with the map's data (the script fills the panel): counting a
             # big department's open orders would double the page's time (bench/workorders.py).
             # Without the script, a link asks for it here.
@@ -340,6 +347,68 @@ def console_review(request: HttpRequest) -> HttpResponse:
             "review_form": ReviewForm(),
         },
     )
+
+
+def _refusal_page(request: HttpRequest, template: str, exc: City311Error) -> HttpResponse:
+    """A refusal answered as a page with its message, at its status."""
+    return render(request, template, {"message": exc.message}, status=exc.status_code)
+
+
+@login_required(login_url=LOGIN_URL)
+@require_GET
+def console_imported(request: HttpRequest) -> HttpResponse:
+    """The department's imported requests still open and not adopted: history, kept out of
+    the queue, the overdue lists and the scorecard until a supervisor adopts one."""
+    access = _access(request)
+    department, departments = _department(request, access)
+    page = CappedPaginator(
+        service_requests_imported_for_department(department_id=department.pk), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workorders/console/imported.html",
+        {
+            "department": department,
+            "departments": departments,
+            "page": page,
+            "count_cap": QUEUE_COUNT_CAP,
+        },
+    )
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def console_adopt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Adopts one imported request (``backend.cases.adopt``) and goes back to the list.
+    Another department's request, or one adopted already, is a 404 page; a crew member
+    cannot reach the console (403)."""
+    access = _access(request)
+    try:
+        service_request = imported_request_access(access=access, public_id=public_id)
+    except City311Error as exc:
+        return _refusal_page(request, "workorders/console/problem.html", exc)
+    department_code = service_request.service_type.department.code
+    try:
+        work_order = service_request_adopt(
+            service_request=service_request,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except City311Error as exc:
+        messages.error(request, exc.message)
+    else:
+        due = timezone.localtime(work_order.due_at) if work_order.due_at else None
+        messages.success(
+            request,
+            gettext("%(id)s adopted as WO-%(order)s, due %(due)s.")
+            % {
+                "id": service_request.public_id,
+                "order": work_order.pk,
+                "due": date_format(due, "D j M H:i") if due is not None else "—",
+            },
+        )
+    query = urlencode({"department": department_code})
+    return HttpResponseRedirect(f"{reverse('workorders:console-imported')}?{query}")
 
 
 def _order_for(request: HttpRequest, access: StaffAccess, pk: int) -> WorkOrder:
@@ -522,12 +591,7 @@ def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         form_data = feedback_form_get(token=token)
     except City311Error as exc:
-        return render(
-            request,
-            "workorders/feedback/problem.html",
-            {"message": exc.message},
-            status=exc.status_code,
-        )
+        return _refusal_page(request, "workorders/feedback/problem.html", exc)
     language = (form_data.service_request.language or "")[:2]
     if language not in dict(settings.LANGUAGES):
         language = translation.get_language() or settings.LANGUAGE_CODE

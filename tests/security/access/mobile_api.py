@@ -124,6 +124,7 @@ def _own_password(world: World) -> dict[str, str]:
 
 ENTRIES: dict[str, Endpoint] = {
     P + "services": public(f"/{P}services"),
+    P + "banner": public(f"/{P}banner"),
     P + "accounts/signup": Endpoint(
         Case(
             "anonymous",
@@ -214,6 +215,19 @@ ENTRIES: dict[str, Endpoint] = {
     # Anyone signed in may follow a public request (instead of filing it again).
     P + "requests/<str:public_id>/follow": signed_in(
         lambda w: f"/{P}requests/{public_id(w)}/follow", "POST"
+    ),
+    # Anyone may say "me too": signed in, or the app without an account by its Device-Id
+    # (neither: 400 naming the header).
+    P + "requests/<str:public_id>/support": Endpoint(
+        Case("anonymous", "POST", lambda w: f"/{P}requests/{public_id(w)}/support", expect(400)),
+        Case(
+            "other_resident",
+            "POST",
+            lambda w: f"/{P}requests/{public_id(w)}/support",
+            expect(201),
+            check=no_contact_data,
+        ),
+        Case("resident", "POST", lambda w: f"/{P}requests/{public_id(w)}/support", expect(201)),
     ),
     # Only the reporter answers "was it fixed?".
     P + "requests/<str:public_id>/feedback": Endpoint(

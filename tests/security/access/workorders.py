@@ -8,10 +8,13 @@ is refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from analytics.loading import LoadRow, requests_load
+from backend.service_requests.models import ServiceRequest
 from tests.security.access import Case, Endpoint, expect
 from tests.security.access.fixtures import (
     feedback_token,
@@ -22,7 +25,7 @@ from tests.security.access.fixtures import (
 )
 from tests.security.conftest import World
 from tests.workorders.factories import good_proof
-from workorders.models import WorkOrderStatus
+from workorders.models import WorkOrder, WorkOrderStatus
 
 API = "api/v1/"
 FORGED = "eyJlIjoxfQ:1tFake:forgedsignature"
@@ -85,6 +88,43 @@ def console_cancel(who: str, status: int, *, check: Any) -> Case:
         data={"close_reason": "cancelled"},
         browser=True,
         check=check,
+    )
+
+
+IMPORTED_ID = "BOS-ACCESS-1"
+
+
+def imported_adopt_path(world: World) -> str:
+    """An imported request still open, of the world's request's service (made on first use),
+    and the console's path that adopts it."""
+    if not ServiceRequest.objects.filter(public_id=IMPORTED_ID).exists():
+        requested = world.service_request.requested_at - timedelta(days=1799)
+        requests_load(
+            [
+                LoadRow(
+                    public_id=IMPORTED_ID,
+                    service_type_id=world.service_request.service_type_id,
+                    requested_at=requested,
+                    address="1 City Hall Sq",
+                    expected_at=requested + timedelta(days=3),
+                    attributes={"import": {"source": "boston"}},
+                )
+            ]
+        )
+    return f"/staff/workorders/imported/{IMPORTED_ID}/adopt"
+
+
+def adopted(world: World, response: Any) -> None:
+    assert WorkOrder.objects.filter(service_request__public_id=IMPORTED_ID).exists()
+
+
+def not_adopted(world: World, response: Any) -> None:
+    assert not WorkOrder.objects.filter(service_request__public_id=IMPORTED_ID).exists()
+
+
+def console_adopt(who: str, status: int, *, check: Any) -> Case:
+    return Case(
+        who, "POST", imported_adopt_path, expect(status), data={}, browser=True, check=check
     )
 
 
@@ -174,6 +214,12 @@ ENTRIES: dict[str, Endpoint] = {
         ),
     ),
     "staff/workorders/<int:pk>": console(lambda w: f"/staff/workorders/{order(w).pk}"),
+    "staff/workorders/imported": console("/staff/workorders/imported"),
+    "staff/workorders/imported/<str:public_id>/adopt": Endpoint(
+        console_adopt("anonymous", 302, check=not_adopted),
+        console_adopt("other_crew", 403, check=not_adopted),
+        console_adopt("supervisor", 302, check=adopted),
+    ),
     "staff/workorders/<int:pk>/<slug:action>": Endpoint(
         console_cancel("anonymous", 302, check=not_cancelled),
         console_cancel("other_crew", 403, check=not_cancelled),
