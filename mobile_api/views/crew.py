@@ -22,7 +22,7 @@ from backend.api_errors import ERROR, city311_error_response
 from backend.errors import City311Error
 from backend.i18n import language_current
 from backend.photos.uploads import request_photos
-from mobile_api.serializers import (
+from mobile_api.crew_serializers import (
     CrewActionIn,
     CrewCompleteFieldsIn,
     CrewCompleteIn,

@@ -15,8 +15,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backend.service_requests.models import EventKind, ServiceRequestEvent
+from mobile_api.crew_serializers import CrewActionIn
 from mobile_api.models import ActionReplay
-from mobile_api.serializers import CrewActionIn
 from mobile_api.services import _fingerprint
 from tests.mobile_api.test_crew_api import LIST, url
 from tests.openapi import assert_matches_schema

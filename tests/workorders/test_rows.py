@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from backend.intake.services import PhotoUpload
-from mobile_api.serializers import CrewWorkOrderOut
+from mobile_api.crew_serializers import CrewWorkOrderOut
 from tests.conftest import jpeg_bytes
 from tests.workorders.factories import Staff, order_in, order_of, proof_jpeg, request_make
 from workorders.api.rows import work_order_rows

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workorders.web import views
+from workorders.web import feedback, views
 
 app_name = "workorders"
 
@@ -18,5 +18,5 @@ urlpatterns = [
     ),
     path("staff/workorders/<int:pk>", views.console_detail, name="console-detail"),
     path("staff/workorders/<int:pk>/<slug:action>", views.console_action, name="console-action"),
-    path("feedback/<str:token>", views.feedback_page, name="feedback"),
+    path("feedback/<str:token>", feedback.feedback_page, name="feedback"),
 ]

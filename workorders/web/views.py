@@ -1,4 +1,4 @@
-"""Server-rendered pages: the supervisor console and the residents' feedback page.
+"""Server-rendered pages: the supervisor console.
 
 The console (/staff/workorders/) is for the department's supervisors: the queue of open work
 orders by due time with overdue ones highlighted, filtered by team, service and status, with
@@ -6,7 +6,7 @@ the teams' workload beside a map of the same orders (its data from ``console_map
 map's popups assign through the JSON API), each order's page with its actions, and the
 proof-photo review queue. Every action is a plain form POSTed to ``console_action``, which
 calls the same services as the API and redirects back with a message: it works without
-JavaScript. The feedback page (/feedback/<token>) is public, reached from the closing e-mail.
+JavaScript. The residents' feedback page is in ``workorders.web.feedback``.
 """
 
 from __future__ import annotations
@@ -27,17 +27,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from backend.cases.adopt import service_request_adopt
 from backend.cases.change_type import service_request_change_type
-from backend.cases.feedback import feedback_submit
 from backend.cases.merge import service_request_merge
 from backend.cases.review import work_order_review_resolve
 from backend.catalog.models import Department
@@ -45,8 +44,6 @@ from backend.errors import City311Error
 from backend.i18n import language_current
 from workorders.access import imported_request_access
 from workorders.errors import WorkOrderError
-from workorders.feedback import FeedbackForm as FeedbackFormData
-from workorders.feedback import feedback_form_get
 from workorders.models import HoldReason, Team, WorkOrder, WorkOrderStatus
 from workorders.selectors import (
     QUEUE_BY_SUPPORTERS,
@@ -77,13 +74,13 @@ from workorders.services import (
     work_order_resume,
     work_order_start,
 )
+from workorders.web.feedback import refusal_page
 from workorders.web.forms import (
     AssignForm,
     CancelForm,
     ChangeTypeForm,
     CompleteForm,
     DispatchFilterForm,
-    FeedbackForm,
     HoldForm,
     MergeForm,
     NoteForm,
@@ -349,11 +346,6 @@ def console_review(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _refusal_page(request: HttpRequest, template: str, exc: City311Error) -> HttpResponse:
-    """A refusal answered as a page with its message, at its status."""
-    return render(request, template, {"message": exc.message}, status=exc.status_code)
-
-
 @login_required(login_url=LOGIN_URL)
 @require_GET
 def console_imported(request: HttpRequest) -> HttpResponse:
@@ -386,7 +378,7 @@ def console_adopt(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         service_request = imported_request_access(access=access, public_id=public_id)
     except City311Error as exc:
-        return _refusal_page(request, "workorders/console/problem.html", exc)
+        return refusal_page(request, "workorders/console/problem.html", exc)
     department_code = service_request.service_type.department.code
     try:
         work_order = service_request_adopt(
@@ -582,51 +574,3 @@ def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 # --- Feedback
-
-
-@require_http_methods(["GET", "POST"])
-def feedback_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The "Was it fixed?" page of a closing message's link, in the language the resident
-    reported in (the message was written in it)."""
-    try:
-        form_data = feedback_form_get(token=token)
-    except City311Error as exc:
-        return _refusal_page(request, "workorders/feedback/problem.html", exc)
-    language = (form_data.service_request.language or "")[:2]
-    if language not in dict(settings.LANGUAGES):
-        language = translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        return _feedback_answer(request, form_data)
-
-
-def _feedback_answer(request: HttpRequest, form_data: FeedbackFormData) -> HttpResponse:
-    context: dict[str, Any] = {"info": form_data, "request_": form_data.service_request}
-    if form_data.answer is not None:
-        return render(
-            request, "workorders/feedback/thanks.html", {**context, "answer": form_data.answer}
-        )
-    form = FeedbackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = feedback_submit(
-                close_event=form_data.close_event,
-                fixed=form.cleaned_data["fixed"],
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-                channel="web",
-            )
-        except City311Error as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            return render(
-                request,
-                "workorders/feedback/thanks.html",
-                {**context, "answer": result.feedback, "result": result},
-                status=201,
-            )
-    return render(
-        request,
-        "workorders/feedback/form.html",
-        {**context, "form": form},
-        status=400 if request.method == "POST" else 200,
-    )

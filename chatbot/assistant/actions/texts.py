@@ -187,4 +187,12 @@ def rejection_reasons(messages: list[str], language: str) -> str:
         label = FIELD_LABELS[lang].get(field, OTHER_FIELD[lang])
         if label not in labels:
             labels.append(label)
-    return text("rejected_fields", lang, fields=", ".join(labels or [OTHER_FIELD[lang]]))
+    reply = text("rejected_fields", lang, fields=", ".join(labels or [OTHER_FIELD[lang]]))
+    # A service switched off by the city carries the staff's words (e.g. "Call 911 for a gas
+    # leak"): they are passed on as written, never dropped for a field label.
+    notices = [
+        message.split(":", 1)[1].strip()
+        for message in messages
+        if ":" in message and message.split(":", 1)[0].strip() == "service_code"
+    ]
+    return " ".join([reply, *notices])
