@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('service_requests', '0004_followers_notification_recipient'),
+        ('service_requests', '0001_squashed_0004_followers_notification_recipient'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

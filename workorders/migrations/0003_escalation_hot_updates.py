@@ -13,9 +13,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('service_requests', '0004_followers_notification_recipient'),
-        ('workorders', '0002_routing_crews_sla_proof_escalation'),
+        ('catalog', '0001_squashed_0002_emergency_mode'),
+        ('service_requests', '0001_squashed_0004_followers_notification_recipient'),
+        ('workorders', '0001_squashed_0002_routing_crews_sla_proof_escalation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('service_requests', '0001_initial'),
+        ('service_requests', '0001_squashed_0004_followers_notification_recipient'),
     ]
 
     operations = [
