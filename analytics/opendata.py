@@ -1,14 +1,16 @@
 """The public open-data export: requests in the GeoReport bulk shape, and the services'
 published SLAs (docs/metrics.md, "Open data").
 
-What is published: the request's public id, times, status, the last public note, channel,
-service, description, department, address and point, and how many people reported it too
-(``supporters``, never who). What is not: anything about the
-reporter (name, e-mail, phone, account), internal notes, attributes, photos. Descriptions
-and notes are scrubbed of e-mail addresses and phone numbers; for services marked sensitive
-(``ServiceType.sensitive_location``) the point is rounded to 0.001 degree (about 100 m) and
-the address keeps only its street (house numbers removed). Rows are read in id order, in
-batches (keyset pages), so an export of millions of rows streams in constant memory."""
+Requests hidden by moderation are left out (``ServiceRequest.objects.visible()``); a redacted
+description is published as redacted. What is published: the request's public id, times,
+status, the last public note, channel, service, description, department, address and
+point, and how many people reported it too (``supporters``, never who). What is not:
+anything about the reporter (name, e-mail, phone, account), internal notes, attributes,
+photos. Descriptions and notes are scrubbed of e-mail addresses and phone numbers; for
+services marked sensitive (``ServiceType.sensitive_location``) the point is rounded to
+0.001 degree (about 100 m) and the address keeps only its street (house numbers removed).
+Rows are read in id order, in batches (keyset pages), so an export of millions of rows
+streams in constant memory."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from django.db import connection
 
 from analytics.shapes import OpenDataRow, ServiceSLA
 from analytics.tables import DEPARTMENTS, EVENTS, SERVICE_TYPES, SR, literal
-from backend.service_requests.models import EventKind, Status
+from backend.service_requests.models import EventKind, Status, visible_sql
 
 COLUMNS = tuple(OpenDataRow.__annotations__)
 BATCH = 5000
@@ -63,7 +65,8 @@ def requests_rows(
     service_type_id: int | None = None,
 ) -> Iterator[OpenDataRow]:
     """The published rows, oldest id first."""
-    where = ["sr.id > %(after)s"]
+    # ServiceRequest.objects.visible(), in SQL: no hidden request is published.
+    where = ["sr.id > %(after)s", visible_sql("sr")]
     params: dict[str, Any] = {"after": 0, "batch": BATCH, "decimals": SENSITIVE_DECIMALS}
     if start is not None:
         where.append("sr.requested_at >= %(start)s")

@@ -21,14 +21,23 @@ _all: list[ProcessCache[object]] = []
 
 class ProcessCache(Generic[V]):
     """``ttl_setting`` names the setting with the seconds an entry is kept (0: no caching);
-    at most ``max_entries`` are kept (the expired ones go first, then the oldest)."""
+    at most ``max_entries`` are kept (the expired ones go first, then the oldest).
+    ``version``, when given, is read on each cached ``get`` and is part of the key: a change
+    that every process must see at once (a request hidden by moderation, in whichever process)
+    raises it, and no entry kept under an older version is served again."""
 
     def __init__(
-        self, name: str, *, ttl_setting: str = "CATALOG_CACHE_SECONDS", max_entries: int = 0
+        self,
+        name: str,
+        *,
+        ttl_setting: str = "CATALOG_CACHE_SECONDS",
+        max_entries: int = 0,
+        version: Callable[[], Hashable] | None = None,
     ) -> None:
         self.name = name
         self.ttl_setting = ttl_setting
         self.max_entries = max_entries
+        self.version = version
         self._entries: dict[Hashable, tuple[float, V]] = {}
         self._lock = threading.Lock()
         _all.append(self)  # type: ignore[arg-type]
@@ -37,6 +46,8 @@ class ProcessCache(Generic[V]):
         ttl = getattr(settings, self.ttl_setting)
         if ttl <= 0:
             return load()
+        if self.version is not None:
+            key = (key, self.version())
         hit = self._entries.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "analytics",
     "chatbot",
     "backend.web",
+    "backend.alerts",  # area alerts and the public Atom feeds
 ]
 if env_bool("CITY311_BENCH", False):
     # The bench-only baseline endpoint (bench/baseline): one bare DRF insert on the same stack.
@@ -177,7 +178,13 @@ ANALYTICS_CELL_DEGREES = env_int("ANALYTICS_CELL_METERS", 500, minimum=50) / 111
 # The retention run (docs/reliability.md, "Privacy") each night at this hour, UTC
 # (CELERY_TIMEZONE), a quarter past.
 RETENTION_HOUR = env_int("RETENTION_HOUR", 3, minimum=0)
+# The alerts' daily digests (backend/alerts) go out each day at this hour, UTC, on the hour.
+ALERTS_DIGEST_HOUR = env_int("ALERTS_DIGEST_HOUR", 7, minimum=0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "alerts-digest-send": {
+        "task": "backend.alerts.tasks.alerts_digest_send",
+        "schedule": crontab(minute=0, hour=ALERTS_DIGEST_HOUR),
+    },
     "work-orders-escalate": {
         "task": "workorders.tasks.work_orders_escalate",
         "schedule": float(WORKORDER_ESCALATION_INTERVAL_S),
@@ -279,6 +286,9 @@ PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1)
 PHOTO_MAX_PER_REQUEST = env_int("PHOTO_MAX_PER_REQUEST", 5, minimum=1)
 PHOTO_DISPLAY_MAX_PX = 1600
 PHOTO_THUMBNAIL_MAX_PX = 400
+# Moderation: a blurred photo's unblurred display image is kept privately (staff may need it
+# as evidence) unless this is off, when it is deleted at once.
+MODERATION_KEEP_ORIGINAL = env_bool("MODERATION_KEEP_ORIGINAL", True)
 # Whole request bodies: five 15 MB photos plus the form fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -293,6 +303,9 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 OPEN311_LIST_CACHE_SECONDS = env_int("OPEN311_LIST_CACHE_SECONDS", 5, minimum=0)
 DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 50, minimum=1)
 DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=1)
+# The reporter may correct the description and add photos for this many minutes after
+# filing (backend/intake/edit.py); 0 switches editing off.
+EDIT_WINDOW_MINUTES = env_int("EDIT_WINDOW_MINUTES", 15, minimum=0)
 
 # --- Work orders (workorders/)
 # A proof photo must be taken within this many metres of the request's location.
@@ -301,6 +314,19 @@ PROOF_PHOTO_MAX_DISTANCE_M = env_int("PROOF_PHOTO_MAX_DISTANCE_M", 100, minimum=
 FEEDBACK_REOPEN_DAYS = env_int("FEEDBACK_REOPEN_DAYS", 14, minimum=0)
 # The signed feedback link in the closing e-mail works for this many days.
 FEEDBACK_LINK_MAX_AGE_DAYS = env_int("FEEDBACK_LINK_MAX_AGE_DAYS", 60, minimum=1)
+
+# --- Area alerts and feeds (backend/alerts; docs/architecture.md)
+# The largest radius around a point an alert subscription or an Atom feed may ask for.
+ALERTS_RADIUS_MAX_M = env_int("ALERTS_RADIUS_MAX_M", 5000, minimum=1)
+# The city's boundary, a point of an alert must be inside: a GeoJSON file's path (a Polygon,
+# MultiPolygon, Feature or FeatureCollection) or WKT. Empty: the union of the loaded areas
+# (no check at all while there are none).
+CITY_BOUNDARY = env_str("CITY_BOUNDARY", "")
+# An e-mail subscription not confirmed within this many days is deleted (retention_apply);
+# the confirmation link works as long.
+ALERTS_UNCONFIRMED_DAYS = env_int("ALERTS_UNCONFIRMED_DAYS", 7, minimum=1)
+# The newest requests an Atom feed shows.
+ALERTS_FEED_LIMIT = env_int("ALERTS_FEED_LIMIT", 50, minimum=1)
 
 # --- Retention (backend/service_requests/retention.py, docs/reliability.md "Privacy")
 # A request closed this many days ago loses its reporter's contact data everywhere it lives
@@ -325,6 +351,34 @@ CHATBOT_RASA_URL = env_str(
 CHATBOT_RASA_TIMEOUT_SECONDS = env_int("CHATBOT_RASA_TIMEOUT_SECONDS", 15, minimum=1)
 # Offered when the assistant is down or does not understand twice.
 CHATBOT_WEB_FORM_URL = env_str("CHATBOT_WEB_FORM_URL", "/report")
+# Messaging gateways (chatbot/gateway.py; docs/chatbot.md, "SMS and WhatsApp"). Phone numbers
+# are known by a keyed hash (HMAC-SHA256 with this key; derived from SECRET_KEY when unset:
+# set it in production, or a new SECRET_KEY forgets who opted out).
+CHATBOT_GATEWAY_KEY = env_str("CHATBOT_GATEWAY_KEY", "")
+CHATBOT_GATEWAY_TIMEOUT_SECONDS = env_int("CHATBOT_GATEWAY_TIMEOUT_SECONDS", 10, minimum=1)
+# SMS through Twilio: the webhook POST /api/v1/chat/twilio is signed with the auth token (no
+# token: every webhook is refused). Behind a proxy, the public address Twilio calls (as
+# "https://311.example.org") is what the signature covers: set TWILIO_WEBHOOK_BASE_URL.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_WEBHOOK_BASE_URL = env_str("TWILIO_WEBHOOK_BASE_URL", "")
+# The only hosts an MMS photo is fetched from, redirects included: https unless an entry
+# names its scheme ("http://127.0.0.1:8080"); "*." matches subdomains.
+TWILIO_MEDIA_HOSTS = env_list(
+    "TWILIO_MEDIA_HOSTS", ["api.twilio.com", "mms.twiliocdn.com", "media.twiliocdn.com"]
+)
+# WhatsApp through Meta's Cloud API: GET/POST /api/v1/chat/whatsapp.
+WHATSAPP_API_BASE_URL = env_str("WHATSAPP_API_BASE_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_ACCESS_TOKEN = env_str("WHATSAPP_ACCESS_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_APP_SECRET = env_str("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_MEDIA_HOSTS = env_list("WHATSAPP_MEDIA_HOSTS", ["lookaside.fbsbx.com"])
+# The approved template a status message goes out as outside the 24-hour window; its body
+# takes two parameters: the request's number and the status in a sentence.
+WHATSAPP_STATUS_TEMPLATE = env_str("WHATSAPP_STATUS_TEMPLATE", "city311_status")
 
 # --- E-mail (console in development)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -73,6 +73,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Sign-in for everyone who is not admin staff, residents' sign-up and /me/.
     path("", include("backend.accounts.urls")),
+    # Area alerts (subscribe, confirm, unsubscribe, manage) and the public Atom feeds.
+    path("", include("backend.alerts.urls")),
     path("", include("backend.web.urls")),
 ]
 if settings.SERVE_MEDIA:

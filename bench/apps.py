@@ -72,7 +72,7 @@ STEP_MS = 60_000
 PHONE = {"width": 390, "height": 844}
 # The crew app's own files (workorders/crewapp/static/crewapp/) and the shared ones it loads.
 OWN_STATIC = ["crewapp/crew.js", "crewapp/outbox.js", "crewapp/crew.css"]
-SHARED_STATIC = ["web/shrink.js", "web/leaflet/leaflet.js", "web/leaflet/leaflet.css"]
+SHARED_STATIC = ["web/shrink.js", "web/vendor/leaflet/leaflet.js", "web/vendor/leaflet/leaflet.css"]
 READY_JS = """(count) => {
     const ready = document.querySelectorAll('#queue a[data-id]').length >= count
         && document.querySelector('#map.leaflet-container') !== null;

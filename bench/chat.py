@@ -85,8 +85,12 @@ def assistant(what: str, *, env: dict[str, str], log: Path) -> Iterator[subproce
             process.wait()
 
 
-def wait_ready(url: str, *, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN_S
+def wait_ready(
+    url: str, *, process: subprocess.Popen[bytes], log: Path, within: float = READY_WITHIN_S
+) -> None:
+    """Waits until ``url`` answers 200; ``SystemExit`` (with the log's tail) when ``process``
+    exits first or ``within`` seconds pass. The integration test waits with it too."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{url}: exited {process.returncode}\n{log.read_text()[-3000:]}")
@@ -96,7 +100,7 @@ def wait_ready(url: str, *, process: subprocess.Popen[bytes], log: Path) -> None
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"{url} not ready in {READY_WITHIN_S:.0f} s\n{log.read_text()[-3000:]}")
+    raise SystemExit(f"{url} not ready in {within:.0f} s\n{log.read_text()[-3000:]}")
 
 
 def nlu_parse() -> dict[str, Any]:

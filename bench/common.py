@@ -94,6 +94,21 @@ def database_prepare(*, url: str, env: dict[str, str], flush: bool = False) -> N
     manage_quietly("catalog_load", env=env)
 
 
+def django_setup_on(name: str) -> str:
+    """Prepares the bench database ``name`` (``database_prepare``) and sets Django up in this
+    process on it, DEBUG off and without the pool; returns its URL."""
+    url = database_url(name)
+    env = dict(os.environ, DATABASE_URL=url, DEBUG="0", DB_POOL="0")
+    os.environ.update(DATABASE_URL=url, DEBUG="0", DB_POOL="0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    print(f"preparing database {name}", flush=True)
+    database_prepare(url=url, env=env)
+    import django
+
+    django.setup()
+    return url
+
+
 def manage_quietly(*args: str, env: dict[str, str]) -> None:
     """Runs ``manage.py`` with ``args`` (and ``-v 0``) in ``env``, its output thrown away;
     raises if it fails."""

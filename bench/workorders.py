@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -341,15 +340,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    url = common.database_url(args.database)
-    env = dict(os.environ, DATABASE_URL=url, DEBUG="0", DB_POOL="0")
-    os.environ.update(DATABASE_URL=url, DEBUG="0", DB_POOL="0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-    print(f"preparing database {args.database}", flush=True)
-    common.database_prepare(url=url, env=env)
-    import django
-
-    django.setup()
+    common.django_setup_on(args.database)
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from backend.admin_readonly import ReadOnlyAdmin
-from chatbot.models import ChatMessage, Conversation
+from chatbot.models import ChatMessage, Conversation, GatewayContact
 
 
 class ChatMessageInline(admin.TabularInline):
@@ -28,3 +28,13 @@ class ConversationAdmin(ReadOnlyAdmin):
     list_filter = ("language", "source")
     date_hierarchy = "created_at"
     inlines = [ChatMessageInline]
+
+
+@admin.register(GatewayContact)
+class GatewayContactAdmin(ReadOnlyAdmin):
+    """The phones the SMS and WhatsApp gateways brought, by their keyed hash (never the
+    number), and who opted out."""
+
+    list_display = ("channel", "address_key", "last_inbound_at", "opted_out_at")
+    list_filter = ("channel", ("opted_out_at", admin.EmptyFieldListFilter))
+    search_fields = ("address_key",)

@@ -15,3 +15,7 @@ class ChatbotConfig(AppConfig):
         hooks.contact_erase_register(retention.retention_contact_erase)
         hooks.accounts_active_register(retention.retention_accounts_active)
         hooks.account_erase_register(retention.retention_account_erase)
+        # Status messages go back on the gateway a request was filed by (SMS, WhatsApp).
+        from chatbot.gateway_status import gateway_status_deliveries
+
+        hooks.status_pushes_register(gateway_status_deliveries)

@@ -73,3 +73,74 @@ class ChatPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+# --- Messaging gateways (SMS through Twilio, WhatsApp through Meta's Cloud API): chatbot/gateway.py
+
+
+class GatewayChannel(models.TextChoices):
+    SMS = "sms", "SMS (Twilio)"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class GatewayContact(models.Model):
+    """A resident's phone number on a gateway, known here only by its keyed hash
+    (``chatbot.gateway.address_key``): never the number in clear. Holds the conversation it
+    is in, when it last wrote (WhatsApp's 24-hour window) and whether it opted out (STOP)."""
+
+    channel = models.CharField(max_length=10, choices=GatewayChannel.choices)
+    address_key = models.CharField(max_length=64)
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address_key"], name="chatbot_gateway_contact_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address_key[:12]}"
+
+
+class GatewayInbound(models.Model):
+    """A gateway message taken in, by the gateway's id (Twilio's MessageSid, WhatsApp's
+    message id): a webhook replayed with the same id is processed once."""
+
+    channel = models.CharField(max_length=10, choices=GatewayChannel.choices)
+    message_id = models.CharField(max_length=128)
+    received_at = models.DateTimeField()
+    contact = models.ForeignKey(GatewayContact, on_delete=models.CASCADE, related_name="+")
+    # The resident's message in the log, once relayed; the replies logged after it are what
+    # a replayed webhook is answered.
+    chat_message = models.ForeignKey(
+        ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "message_id"], name="chatbot_gateway_inbound_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.message_id}"
+
+
+class GatewayRequest(models.Model):
+    """A request the assistant filed in a gateway's conversation: its status messages go back
+    on that channel, to the number kept in the request's ``contact_phone``."""
+
+    service_request = models.OneToOneField(
+        "service_requests.ServiceRequest", on_delete=models.CASCADE, related_name="+"
+    )
+    contact = models.ForeignKey(GatewayContact, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.service_request_id}"

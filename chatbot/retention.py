@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from backend.photos.services import private_files_delete_on_commit, private_path
-from chatbot.models import ChatMessage, ChatPhoto, Conversation
+from chatbot.models import ChatMessage, ChatPhoto, Conversation, GatewayRequest
 
 
 def _conversations_erase(conversation_ids: list[int]) -> dict[str, int]:
@@ -33,7 +33,8 @@ def _conversations_erase(conversation_ids: list[int]) -> dict[str, int]:
 def retention_contact_erase(
     *, service_request_ids: list[int], public_ids: list[str], contacts: list[str]
 ) -> dict[str, int]:
-    """The conversations in which these requests were filed or followed."""
+    """The conversations in which these requests were filed or followed, and which
+    gateway number (by its keyed hash) filed them."""
     conversation_ids = set(
         ChatMessage.objects.filter(
             Q(meta__filed__in=public_ids) | Q(meta__followed__in=public_ids)
@@ -43,7 +44,11 @@ def retention_contact_erase(
             "conversation_id", flat=True
         )
     )
-    return _conversations_erase(sorted(conversation_ids))
+    counts = _conversations_erase(sorted(conversation_ids))
+    counts["gateway_requests"], _ = GatewayRequest.objects.filter(
+        service_request_id__in=service_request_ids
+    ).delete()
+    return counts
 
 
 def retention_accounts_active(*, user_ids: list[int], since: datetime) -> set[int]:

@@ -39,6 +39,7 @@ from backend.photos.services import (
     private_path,
 )
 from backend.service_requests.models import Channel, ServiceRequest
+from backend.service_requests.selectors import service_request_get_visible
 from backend.service_requests.services import service_request_follower_add
 from chatbot.models import ChatMessage, ChatPhoto, Conversation, Direction
 from chatbot.relay import AssistantUnavailable, rasa_send
@@ -249,7 +250,7 @@ def chat_follow(*, public_id: str, user: UserModel | None) -> bool:
     filing again; an anonymous one is told its number to check on."""
     if user is None:
         return False
-    service_request = ServiceRequest.objects.filter(public_id=public_id).first()
+    service_request = service_request_get_visible(public_id=public_id)
     if service_request is None:
         return False
     return (

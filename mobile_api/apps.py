@@ -17,3 +17,8 @@ class MobileApiConfig(AppConfig):
         hooks.contact_erase_register(retention.retention_contact_erase)
         hooks.accounts_active_register(retention.retention_accounts_active)
         hooks.account_erase_register(retention.retention_account_erase)
+        # Area alerts reach a signed-in resident's phones and browsers (the alerts' hook).
+        from backend.alerts import hooks as alert_hooks
+        from mobile_api.alert_pushes import alert_pushes
+
+        alert_hooks.alert_pushes_register(alert_pushes)

@@ -4,6 +4,7 @@ the team queue, an order's detail and the actions' bodies. Shapes only: no busin
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -13,6 +14,7 @@ from backend.photos.models import PhotoKind
 from mobile_api.serializers import PhotoOut
 from workorders.api.serializers import HoldOut, WorkOrderOut
 from workorders.models import HoldReason, WorkOrder, WorkOrderHold, WorkOrderStatus
+from workorders.response_templates import response_templates_for_work_order
 from workorders.services import work_order_actions
 
 
@@ -75,13 +77,34 @@ class CrewAttributeOut(serializers.Serializer):
     answer = serializers.CharField(help_text="The resident's answer, localized (list: joined)")
 
 
+class ResponseTemplateOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="What staff named it")
+    status = serializers.ChoiceField(
+        choices=[("", "Any"), *WorkOrderStatus.choices],
+        help_text="The work order status the note goes with (the action's: on_hold for a "
+        'hold, completed for a closing note); "" any',
+    )
+    language = serializers.CharField()
+    text = serializers.CharField(help_text="The note, filled in for this order")
+
+
 class CrewWorkOrderDetailOut(CrewWorkOrderOut):
     """One order as the phone's detail page shows it: plus the resident's answers to the
-    service's questions and the actions its status allows now (the server's table, so the
-    phone keeps no copy of the state machine)."""
+    service's questions, the actions its status allows now (the server's table, so the
+    phone keeps no copy of the state machine) and the staff's response templates for its
+    public notes, filled in."""
 
     attributes = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    response_templates = serializers.SerializerMethodField(
+        help_text="Ready-made public notes for this order, in the request's language"
+    )
+
+    @extend_schema_field(ResponseTemplateOut(many=True))
+    def get_response_templates(self, obj: WorkOrder) -> list[dict[str, Any]]:
+        offered = response_templates_for_work_order(work_order=obj)
+        return list(ResponseTemplateOut([asdict(o) for o in offered], many=True).data)
 
     @extend_schema_field(CrewAttributeOut(many=True))
     def get_attributes(self, obj: WorkOrder) -> list[dict[str, str]]:

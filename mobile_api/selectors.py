@@ -13,7 +13,11 @@ from backend.catalog.models import ServiceType
 from backend.service_requests.models import (
     ServiceRequest,
 )
-from backend.service_requests.selectors import service_requests_open_near, with_public_history
+from backend.service_requests.selectors import (
+    service_request_get_visible,
+    service_requests_open_near,
+    with_public_history,
+)
 
 NEARBY_LIMIT = 20
 
@@ -51,12 +55,13 @@ def service_request_get_for_reporter(
 
 
 def service_request_get(*, public_id: str) -> ServiceRequest | None:
-    """Any request by its public id (to follow it): the row only, nothing shown of it."""
-    return ServiceRequest.objects.filter(public_id=public_id).first()
+    """A request by its public id (to follow it, to bind a browser's pushes): the row only,
+    nothing shown of it; a hidden one is not found (the request domain's one selector)."""
+    return service_request_get_visible(public_id=public_id)
 
 
 def service_request_timeline(*, public_id: str) -> ServiceRequest | None:
     """A request with its public events and all its photos (the report's and the crew's
-    proof), oldest first. No contact data, no internal notes."""
-    requests = ServiceRequest.objects.select_related("service_type")
+    proof), oldest first. No contact data, no internal notes; a hidden one is not found."""
+    requests = ServiceRequest.objects.visible().select_related("service_type")
     return with_public_history(requests).filter(public_id=public_id).first()

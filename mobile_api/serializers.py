@@ -14,6 +14,7 @@ from backend.catalog.selectors import Notice, emergency_state
 from backend.parsers import json_loads
 from backend.photos.models import Photo, ProcessingState
 from backend.service_requests.models import ServiceRequest
+from backend.service_requests.moderation import description_shown
 from mobile_api.models import Device, Platform
 from mobile_api.push import ENDPOINT_MAX, auth_problem, p256dh_problem
 
@@ -196,6 +197,14 @@ class RequestCreatedOut(serializers.Serializer):
     expected_turnaround_hours = serializers.IntegerField()
     possible_duplicate = DuplicateOut(allow_null=True)
     photos = PhotoOut(many=True)
+    edit_token = serializers.CharField(
+        required=False,
+        help_text="Filed without an account: send it back as the `Edit-Token` header to "
+        "correct the description or add photos until `edit_until`. Keep it private.",
+    )
+    edit_until = serializers.DateTimeField(
+        required=False, help_text="Until when the reporter may correct the request"
+    )
 
 
 class EventOut(serializers.Serializer):
@@ -205,6 +214,14 @@ class EventOut(serializers.Serializer):
     to_status = serializers.CharField()
     close_reason = serializers.CharField()
     note = serializers.CharField(source="public_note")
+
+
+class DescriptionOut(serializers.CharField):
+    """A request's description as residents read it: where a moderator removed a part, the
+    marker in the reader's language."""
+
+    def to_representation(self, value: Any) -> str:
+        return description_shown(super().to_representation(value))
 
 
 class RequestPublicOut(serializers.Serializer):
@@ -217,7 +234,7 @@ class RequestPublicOut(serializers.Serializer):
     status = serializers.CharField()
     open311_status = serializers.SerializerMethodField()
     close_reason = serializers.CharField()
-    description = serializers.CharField()
+    description = DescriptionOut()
     address = serializers.CharField()
     lat = serializers.SerializerMethodField()
     long = serializers.SerializerMethodField()
@@ -252,7 +269,9 @@ class RequestPublicOut(serializers.Serializer):
         return self._coord(obj, 0)
 
     def get_duplicate_of(self, obj: ServiceRequest) -> str | None:
-        return obj.duplicate_of.public_id if obj.duplicate_of_id else None  # type: ignore[union-attr]
+        original = obj.duplicate_of if obj.duplicate_of_id else None
+        # An original hidden by moderation does not exist for the public.
+        return original.public_id if original and original.hidden_at is None else None
 
 
 # --- Accounts and devices
@@ -366,7 +385,7 @@ class NearbyOut(serializers.Serializer):
     service_request_id = serializers.CharField(source="public_id")
     service_code = serializers.CharField(source="service_type.service_code")
     status = serializers.CharField()
-    description = serializers.CharField()
+    description = DescriptionOut()
     address = serializers.CharField()
     requested_at = serializers.DateTimeField()
     distance_m = serializers.SerializerMethodField()
@@ -456,3 +475,34 @@ class ResidentFeedbackOut(serializers.Serializer):
     comment = serializers.CharField()
     reopened = serializers.BooleanField()
     message = serializers.CharField()
+
+
+# --- The reporter's corrections within the edit window
+
+
+class RequestEditIn(serializers.Serializer):
+    description = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text="The corrected description"
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not hasattr(data, "get"):
+            raise serializers.ValidationError({"body": ["Expected a JSON object."]})
+        return super().to_internal_value(data)
+
+
+class RequestPhotosIn(serializers.Serializer):
+    photos = serializers.ListField(
+        child=serializers.ImageField(), help_text="Photos to add (multipart)"
+    )
+
+
+class RequestEditOut(serializers.Serializer):
+    service_request_id = serializers.CharField(source="service_request.public_id")
+    description = serializers.CharField(source="service_request.description")
+    changed = serializers.ListField(
+        child=serializers.ChoiceField(choices=["description", "photos"]),
+        help_text="What this call changed (empty: nothing new)",
+    )
+    photos = PhotoOut(many=True, help_text="The request's photos, oldest first")
+    edit_until = serializers.DateTimeField()

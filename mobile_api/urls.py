@@ -24,6 +24,7 @@ urlpatterns = [
             "timeline": views.RequestTimelineView,
             "follow": views.RequestFollowView,
             "support": views.RequestSupportView,
+            "photos": views.RequestPhotosAddView,
             "feedback": views.RequestFeedbackView,
         },
         name="request-{}",

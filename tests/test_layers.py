@@ -14,6 +14,7 @@ import grimp
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 SPLIT_PACKAGES = {
     "backend",
+    "backend.alerts",
     "backend.photos",
     "backend.service_requests",
     "workorders",

@@ -44,6 +44,7 @@ class Act(Enum):
     CHANGE_TYPE = "Only the department's supervisors change a request's service."
     MERGE = "Only the department's supervisors merge requests."
     ADOPT = "Only the department's supervisors adopt imported requests."
+    MODERATE = "Only the department's supervisors moderate requests."
 
 
 def work_order_access(

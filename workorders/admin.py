@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backend.admin_readonly import ConditionFilter, ReadOnlyAdmin, ReadOnlyInlineMixin
+from backend.catalog.models import ResponseTemplate
 from backend.process_cache import ClearsProcessCachesAdmin
 from workorders.live import memberships_changed
 from workorders.models import (
@@ -32,6 +34,7 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
     WorkOrderHold,
+    WorkOrderStatus,
 )
 
 
@@ -159,11 +162,11 @@ class RoutingRuleAdmin(ClearsProcessCachesAdmin, admin.ModelAdmin):
 
 @admin.register(Area)
 class AreaAdmin(ClearsProcessCachesAdmin, admin.ModelAdmin):
-    list_display = ("name", "kind", "loaded_at")
+    list_display = ("name", "kind", "slug", "loaded_at")
     list_filter = ("kind",)
-    search_fields = ("name",)
-    fields = ("name", "kind", "bounds", "properties", "loaded_at")
-    readonly_fields = ("bounds", "properties", "loaded_at")
+    search_fields = ("name", "slug")
+    fields = ("name", "kind", "slug", "bounds", "properties", "loaded_at")
+    readonly_fields = ("slug", "bounds", "properties", "loaded_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # `manage.py areas_load file.geojson --name-property NAME`
@@ -262,3 +265,30 @@ class FeedbackAdmin(ReadOnlyAdmin):
         "reopened",
         "created_at",
     )
+
+
+# --- Response templates (backend.catalog.models.ResponseTemplate): registered here, where
+# the work orders' statuses are known, so the status is a choice of them. The model's
+# ``clean`` refuses an unknown placeholder, a message on the text field.
+
+
+class ResponseTemplateForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *WorkOrderStatus.choices],
+        required=False,
+        help_text="The work order status the note goes with (Completed: a closing note)",
+    )
+
+    class Meta:
+        model = ResponseTemplate
+        fields = ("name", "service_type", "status", "language", "text", "active")
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    form = ResponseTemplateForm
+    list_display = ("name", "service_type", "status", "language", "active")
+    list_filter = ("active", "language", "status", "service_type")
+    list_select_related = ("service_type",)
+    search_fields = ("name", "text", "service_type__service_code", "service_type__name")
+    autocomplete_fields = ("service_type",)

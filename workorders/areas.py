@@ -19,6 +19,7 @@ from django.contrib.gis.geos import (
 )
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from workorders.models import Area
 
@@ -68,6 +69,19 @@ def _multipolygon(geometry: Any, where: str) -> tuple[MultiPolygon, bool]:
     return multi, repaired
 
 
+def area_slug_make(*, kind: str, name: str, taken: set[str]) -> str:
+    """A slug for a new area: its name's (``ward-3``), else with its kind before it
+    (``district-bow``), else numbered; never one in ``taken``."""
+    base = slugify(name)[:200] or "area"
+    for candidate in (base, f"{slugify(kind)[:32]}-{base}"):
+        if candidate not in taken:
+            return candidate
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
 def areas_load(*, data: Any, name_property: str, kind: str = "ward") -> AreasLoadReport:
     """Creates or updates one area per feature; all or nothing."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -100,12 +114,15 @@ def areas_load(*, data: Any, name_property: str, kind: str = "ward") -> AreasLoa
     report = AreasLoadReport()
     now = timezone.now()
     with transaction.atomic():
+        taken = set(Area.objects.values_list("slug", flat=True))
         for name, geometry, properties, repaired in parsed:
+            defaults = {"geometry": geometry, "properties": properties, "loaded_at": now}
+            slug = area_slug_make(kind=kind, name=name, taken=taken)
             _, created = Area.objects.update_or_create(
-                kind=kind,
-                name=name,
-                defaults={"geometry": geometry, "properties": properties, "loaded_at": now},
+                kind=kind, name=name, defaults=defaults, create_defaults={**defaults, "slug": slug}
             )
+            if created:
+                taken.add(slug)
             (report.created if created else report.updated).append(name)
             if repaired:
                 report.repaired.append(name)

@@ -31,6 +31,9 @@ class Area(models.Model):
 
     kind = models.CharField(max_length=32, default="ward", help_text="e.g. ward, district")
     name = models.CharField(max_length=200)
+    # A stable name for URLs (alerts, feeds: ``?area=<slug>``), made from the name when the
+    # area is first loaded (``workorders.areas.area_slug_make``) and never changed after.
+    slug = models.SlugField(max_length=240, unique=True)
     geometry = gis_models.MultiPolygonField(srid=4326)
     # The GeoJSON feature's properties, as loaded: the source's own codes and labels.
     properties = models.JSONField(default=dict, blank=True)

@@ -42,7 +42,8 @@ def requests_followed(*, user: User) -> QuerySet[ServiceRequest]:
     """The requests the user's account follows (not the ones they filed), newest first."""
     followed = RequestFollower.objects.filter(user_id=_user_id(user)).values("service_request_id")
     return (
-        ServiceRequest.objects.filter(pk__in=followed)
+        ServiceRequest.objects.visible()
+        .filter(pk__in=followed)
         .exclude(reporter_id=_user_id(user))
         .select_related("service_type")
         .order_by("-requested_at", "-id")[:LIST_MAX]

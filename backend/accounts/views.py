@@ -26,6 +26,9 @@ from backend.accounts.forms import SignInForm, SignupForm
 from backend.accounts.landing import Role, account_role, landing_url, role_home
 from backend.accounts.selectors import feedback_awaited, requests_followed, requests_of_resident
 from backend.accounts.services import AccountError, account_signup
+from backend.alerts.messages import FREQUENCY_WORDS, subscription_describe
+from backend.alerts.models import Frequency
+from backend.alerts.selectors import alert_subscriptions_of_user
 from backend.ratelimit import client_address, rate_setting, signup_throttle, throttle
 from backend.service_requests.models import OPEN_STATUSES, ServiceRequest, Status
 from backend.web.turnaround import expected_date_words
@@ -206,6 +209,17 @@ def me(request: HttpRequest) -> HttpResponse:
         "requests": [_row(sr) for sr in requests_of_resident(user=request.user)],
         "following": [_row(sr) for sr in requests_followed(user=request.user)],
         "feedback": feedback,
+        "alerts": [
+            {
+                "id": alert.pk,
+                "description": subscription_describe(alert),
+                "frequency": alert.frequency,
+            }
+            for alert in alert_subscriptions_of_user(user_id=int(request.user.pk or 0))
+        ],
+        "alert_frequencies": [
+            (value, FREQUENCY_WORDS[Frequency(value)]) for value in Frequency.values
+        ],
         "role": role.value,
         "role_home": role_home(role=role, access=access) if role is not Role.RESIDENT else "",
     }

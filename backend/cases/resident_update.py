@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.cases.reopen import do_service_request_reopen_for_work
+from backend.errors import not_found
 from backend.service_requests.comments import do_resident_comment_create
 from backend.service_requests.models import (
     CommentFlag,
@@ -58,6 +59,9 @@ def resident_update_submit(
     now = at or timezone.now()
     with transaction.atomic():
         locked = request_lock(service_request.pk)
+        if locked.hidden_at is not None:
+            # Hidden since the edge found it: as if it did not exist.
+            raise not_found(locked.public_id, field="service_request_id", what="request")
         flag = ""
         reopened = False
         if says == ResidentSays.FIXED:

@@ -12,11 +12,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.gis import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from backend.admin_readonly import ReadOnlyAdmin
 from backend.catalog.emergency import (
+    EmergencyError,
     emergency_window_check,
     service_suspension_clear,
     service_suspension_set,
@@ -255,6 +256,17 @@ class EmergencyNoticeAdmin(admin.ModelAdmin):
         return self.add_fields if obj is None else (*self.add_fields, *self.readonly_fields)
 
     cleared_words = ""  # what the "end now" action says it did
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """A notice set by someone else at the same moment (the service's 409) is said on the
+        add page, with nothing stored, instead of a server error."""
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except EmergencyError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def notice_set(self, obj: Any, *, actor: Any, **window: Any) -> Any:
         raise NotImplementedError

@@ -11,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 
+from backend.catalog.response_templates import placeholders_check
+
 LANGUAGES = ("en", "es", "vi")
 
 code_validator = RegexValidator(
@@ -257,3 +259,53 @@ class EmergencyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Response templates: staff's ready-made public notes (issue 16). The placeholders and
+# their check: ``backend.catalog.response_templates``; filled in with a work order's data by
+# ``workorders.response_templates``.
+
+
+class ResponseTemplate(models.Model):
+    """A ready-made public note for a service (or all services) and a status, in one language.
+    The same ``name`` for the same service and status in another language is its translation:
+    a request is offered the one in its own language, else the English one."""
+
+    name = models.CharField(max_length=100, help_text="What staff pick it by, e.g. Parts ordered")
+    service_type = models.ForeignKey(
+        ServiceType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        help_text="Empty: every service",
+    )
+    # The work order status the note goes with (the one the order is in, or moves to with
+    # the note: "completed" for a closing note); "" any. Its values are the work orders'
+    # (``workorders.models.WorkOrderStatus``: the admin's form offers those, from above).
+    status = models.CharField(max_length=20, blank=True, default="")
+    language = models.CharField(
+        max_length=2, choices=[(code, code) for code in LANGUAGES], default="en"
+    )
+    text = models.TextField(
+        max_length=2000,
+        help_text="The note the resident reads. Placeholders: {service}, {expected_date}, "
+        "{team}, {public_id}",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "service_type", "status", "language"],
+                name="uniq_response_template",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    def clean(self) -> None:
+        placeholders_check(self.text, field="text")

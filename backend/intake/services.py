@@ -47,6 +47,7 @@ from backend.service_requests.models import (
     Channel,
     EventKind,
     ServiceRequest,
+    visible_sql,
 )
 from backend.service_requests.notifications import service_request_receipt_enqueue
 from backend.service_requests.services import service_request_event_create
@@ -122,6 +123,7 @@ FROM (
   SELECT id, public_id, status, requested_at, location, service_type_id
   FROM {ServiceRequest._meta.db_table}
   WHERE status IN ({", ".join(f"'{status}'" for status in OPEN_STATUSES)})
+    AND {visible_sql()}
     AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)
   OFFSET 0
 ) AS near
@@ -131,7 +133,7 @@ WHERE service_type_id = %s
   AND ST_DistanceSphere(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) <= %s
 ORDER BY distance_m, id
 LIMIT 1
-"""  # noqa: S608 - only constants (table name, status values) are interpolated
+"""  # noqa: S608 - only constants (table name, status values, the visible() condition)
 
 
 def duplicate_find(

@@ -105,7 +105,13 @@ REQUEST_COLUMNS = (
     "address",
     "media_url",
 )
-EXTENSION_COLUMNS = ("channel", "close_reason", "duplicate_of__public_id", "supporters_count")
+EXTENSION_COLUMNS = (
+    "channel",
+    "close_reason",
+    "duplicate_of__public_id",
+    "duplicate_of__hidden_at",
+    "supporters_count",
+)
 
 
 def search_vector() -> SearchVector:
@@ -114,7 +120,7 @@ def search_vector() -> SearchVector:
 
 
 def _filtered(query: RequestQuery, services: dict[int, ServiceInfo]) -> QuerySet[ServiceRequest]:
-    qs = ServiceRequest.objects.all()
+    qs = ServiceRequest.objects.visible()
     if query.ids is not None:
         return qs.filter(public_id__in=query.ids).order_by("-requested_at", "-id")
     if query.service_codes:
@@ -199,6 +205,10 @@ def open311_requests_find(*, query: RequestQuery, language: str) -> RequestPage:
             "expected",
         )[query.offset : query.offset + query.limit]
     )
+    for row in rows:
+        # The original of a duplicate, unless moderation hid it: then it does not exist.
+        if row.pop("duplicate_of__hidden_at", None) is not None:
+            row["duplicate_of__public_id"] = None
     page = RequestPage(rows=rows, services=services)
     ids = [row["id"] for row in rows]
     if query.extensions and ids:
@@ -233,6 +243,7 @@ def request_updates_find(*, query: UpdatesQuery) -> list[dict[str, Any]]:
             kind__in=[EventKind.CREATED, EventKind.STATUS_CHANGED],
             created_at__gte=query.start,
             created_at__lte=query.end,
+            service_request__in=ServiceRequest.objects.visible(),
         )
         .order_by("created_at", "id")
         .values(
@@ -253,6 +264,7 @@ def request_updates_find(*, query: UpdatesQuery) -> list[dict[str, Any]]:
             state=CommentState.PUBLISHED,
             moderated_at__gte=query.start,
             moderated_at__lte=query.end,
+            service_request__in=ServiceRequest.objects.visible(),
         )
         .order_by("moderated_at", "id")
         .values(

@@ -42,6 +42,7 @@ from backend.open311.parameters import (
 )
 from backend.outbox.services import outbox_task
 from backend.service_requests.models import Channel, ServiceRequest
+from backend.service_requests.selectors import service_request_get_visible
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +355,8 @@ def partner_update_submit(*, api_key: ApiKey, update: PartnerUpdateIn) -> Partne
     replay = PartnerUpdate.objects.filter(api_key=api_key, update_id=update.update_id).first()
     if replay is not None:
         return replay
-    service_request = ServiceRequest.objects.filter(public_id=update.service_request_id).first()
+    # Unknown and hidden alike: 404, as if it did not exist.
+    service_request = service_request_get_visible(public_id=update.service_request_id)
     if service_request is None:
         raise Open311Error(
             {"service_request_id": [f"There is no request {update.service_request_id!r}."]},

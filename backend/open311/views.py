@@ -57,6 +57,7 @@ from backend.parsers import NUL_MESSAGE
 from backend.photos.uploads import photo_size_check
 from backend.process_cache import ProcessCache
 from backend.ratelimit import intake_throttle
+from backend.service_requests.selectors import moderation_version
 
 # When the discovery document (the endpoint list) last changed.
 DISCOVERY_CHANGESET = "2026-11-21T00:00:00Z"
@@ -282,8 +283,13 @@ def _photos(request: Request) -> list[PhotoUpload]:
 
 
 # At most 32 lists of up to 1,000 requests (a few MB) per process, whatever the queries.
+# Keyed by the moderation version too: once a request is hidden or redacted (in any
+# process), no process answers from a list read before.
 _REQUEST_LISTS: ProcessCache[list[dict[str, Any]]] = ProcessCache(
-    "open311 request lists", ttl_setting="OPEN311_LIST_CACHE_SECONDS", max_entries=32
+    "open311 request lists",
+    ttl_setting="OPEN311_LIST_CACHE_SECONDS",
+    max_entries=32,
+    version=moderation_version,
 )
 
 

@@ -11,11 +11,15 @@ TARGETS: dict[str, str] = {
     "backend.service_requests.tasks.service_request_send_receipt": OutboxKind.TASK,
     "backend.service_requests.tasks.service_request_notify": OutboxKind.TASK,
     "backend.open311.tasks.intake_token_process": OutboxKind.TASK,
+    "backend.alerts.tasks.alerts_event_deliver": OutboxKind.TASK,
+    "backend.alerts.tasks.alert_confirmation_send": OutboxKind.TASK,
     # Calls run by the dispatcher itself: quick, idempotent pushes
     "backend.service_requests.messaging.status_push": OutboxKind.CALL,
+    "backend.service_requests.messaging.watchers_close": OutboxKind.CALL,
     "workorders.live.work_order_push": OutboxKind.CALL,
     "workorders.live.work_order_pushes": OutboxKind.CALL,
     "workorders.live.memberships_push": OutboxKind.CALL,
     "mobile_api.push.push_deliver": OutboxKind.CALL,
+    "chatbot.whatsapp.whatsapp_deliver": OutboxKind.CALL,
     "analytics.live.live_push": OutboxKind.CALL,
 }

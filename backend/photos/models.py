@@ -47,6 +47,13 @@ class Photo(models.Model):
     exif_location = gis_models.PointField(srid=4326, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Moderation (``photos.services.photo_blur``): when staff last blurred a region; the
+    # display image as it was before the first blur, kept in PRIVATE_UPLOAD_ROOT (never
+    # served) when MODERATION_KEEP_ORIGINAL is on, else "".
+    blurred_at = models.DateTimeField(null=True, blank=True, editable=False)
+    original_path = models.CharField(
+        max_length=300, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from django.utils.translation import gettext as _
+from PIL import ExifTags, Image, ImageCms, ImageFilter, UnidentifiedImageError
 
 from backend.errors import City311Error
 
@@ -288,14 +289,90 @@ def photo_render(data: bytes, *, display_px: int, thumbnail_px: int, default_tz:
             display = display.transpose(transpose)
         elif display is img:
             display = img.copy()  # the file's image is unusable once closed
-        thumbnail = _shrink(display, thumbnail_px)
-        if thumbnail is display:
-            thumbnail = display.copy()
+    return _rendered(display, thumbnail_px=thumbnail_px, exif=exif)
+
+
+def _rendered(display: Image.Image, *, thumbnail_px: int, exif: ExifData | None) -> Rendered:
+    """The stored variants of an upright sRGB display image: it and its thumbnail (made from
+    it), as stripped JPEGs."""
+    thumbnail = _shrink(display, thumbnail_px)
+    if thumbnail is display:
+        thumbnail = display.copy()
     return Rendered(
         display_jpeg=_jpeg(display, quality=DISPLAY_QUALITY),
         thumbnail_jpeg=_jpeg(thumbnail, quality=THUMBNAIL_QUALITY),
         display_size=display.size,
         thumbnail_size=thumbnail.size,
-        taken_at=exif.taken_at,
-        gps=exif.gps,
+        taken_at=exif.taken_at if exif else None,
+        gps=exif.gps if exif else None,
     )
+
+
+@dataclass(frozen=True)
+class BlurBox:
+    """A region of the display image, in its pixels (clipped to it by ``blur_box``)."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+# How strongly a region is blurred: the Gaussian radius is this share of the region's longer
+# side (at least BLUR_RADIUS_MIN px), applied twice, so a face or a number plate keeps no
+# readable detail, only its average colours.
+BLUR_RADIUS_SHARE = 0.25
+BLUR_RADIUS_MIN = 12
+
+
+def blur_box(
+    *, size: tuple[int, int], x: float, y: float, w: float, h: float, fractions: bool
+) -> BlurBox:
+    """The rectangle (x, y, width, height), in pixels of an image of ``size`` or, with
+    ``fractions``, as shares of its width and height (0 to 1), clipped to the image.
+    Raises ``City311Error`` naming the field for a rectangle that is empty or outside."""
+    width, height = size
+    values = {"x": x, "y": y, "w": w, "h": h}
+    for name, value in values.items():
+        if not math.isfinite(value) or value < 0:
+            raise City311Error({name: [_("Give a number of 0 or more.")]}, field=name)
+        if fractions and value > 1:
+            raise City311Error({name: [_("As a fraction: between 0 and 1.")]}, field=name)
+    for name in ("w", "h"):
+        if values[name] <= 0:
+            raise City311Error({name: [_("The rectangle must not be empty.")]}, field=name)
+    sx, sy = (width, height) if fractions else (1, 1)
+    left, top = math.floor(x * sx), math.floor(y * sy)
+    right, bottom = min(width, math.ceil((x + w) * sx)), min(height, math.ceil((y + h) * sy))
+    if left >= width:
+        raise City311Error({"x": [_("The image is %(n)s pixels wide.") % {"n": width}]}, field="x")
+    if top >= height:
+        raise City311Error({"y": [_("The image is %(n)s pixels high.") % {"n": height}]}, field="y")
+    return BlurBox(left=left, top=top, right=max(right, left + 1), bottom=max(bottom, top + 1))
+
+
+def photo_blur_render(display: bytes, *, box: BlurBox, thumbnail_px: int) -> Rendered:
+    """The stored display image with the region blurred beyond reading, and its thumbnail
+    made from it as ``photo_render`` makes it (same sizes, same stripped JPEGs). No EXIF:
+    the display image never had any."""
+    with Image.open(io.BytesIO(display), formats=("JPEG",)) as img:
+        img.load()
+        image = img.convert("RGB")
+    region = (box.left, box.top, box.right, box.bottom)
+    radius = max(
+        BLUR_RADIUS_MIN, BLUR_RADIUS_SHARE * max(box.right - box.left, box.bottom - box.top)
+    )
+    # Blurred with a margin around it (the filter reads past the edge), then cut to the box.
+    margin = math.ceil(radius * 2)
+    outer = (
+        max(0, box.left - margin),
+        max(0, box.top - margin),
+        min(image.width, box.right + margin),
+        min(image.height, box.bottom + margin),
+    )
+    patch = image.crop(outer)
+    for _pass in range(2):
+        patch = patch.filter(ImageFilter.GaussianBlur(radius))
+    inner = (box.left - outer[0], box.top - outer[1], box.right - outer[0], box.bottom - outer[1])
+    image.paste(patch.crop(inner), region)
+    return _rendered(image, thumbnail_px=thumbnail_px, exif=None)

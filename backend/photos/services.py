@@ -1,4 +1,5 @@
-"""Writes to photos: attaching an upload to a request, and processing it."""
+"""Writes to photos: attaching an upload to a request, processing it, and blurring part of
+it (moderation)."""
 
 from __future__ import annotations
 
@@ -18,16 +19,23 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 
+from backend.errors import City311Error, ErrorCode
 from backend.outbox.services import outbox_task
 from backend.photos.models import Photo, PhotoKind, ProcessingState
 from backend.photos.processing import (
     ACCEPTED_FORMATS,
+    Rendered,
     UploadInfo,
+    blur_box,
+    photo_blur_render,
     photo_render,
     upload_inspect,
 )
-from backend.service_requests.models import ServiceRequest
+from backend.service_requests.models import EventKind, ServiceRequest
+from backend.service_requests.moderation import moderation_event_write, moderation_reason_check
+from backend.users import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +153,15 @@ def _photo_fail(photo: Photo, *, reason: str) -> None:
     photo.save(update_fields=["state", "failure_reason", "processed_at"])
 
 
+def _variants_store(photo: Photo, rendered: Rendered) -> None:
+    """Writes the display image and thumbnail to the media storage (the caller saves the
+    row). A random name: the public URL reveals nothing of the upload and cannot be
+    guessed."""
+    stem = get_random_string(20, "abcdefghijklmnopqrstuvwxyz0123456789")
+    photo.display.save(f"{stem}.jpg", ContentFile(rendered.display_jpeg), save=False)
+    photo.thumbnail.save(f"{stem}.jpg", ContentFile(rendered.thumbnail_jpeg), save=False)
+
+
 def photo_process(*, photo_id: int) -> Photo | None:
     """Renders the stored variants of a pending photo, once.
 
@@ -181,10 +198,7 @@ def photo_process(*, photo_id: int) -> Photo | None:
             logger.warning("photo %s could not be processed: %r", photo.pk, exc)
             _photo_fail(photo, reason=_failure_reason(exc))
             return photo
-        # A random name: the public URL reveals nothing of the upload and cannot be guessed.
-        stem = get_random_string(20, "abcdefghijklmnopqrstuvwxyz0123456789")
-        photo.display.save(f"{stem}.jpg", ContentFile(rendered.display_jpeg), save=False)
-        photo.thumbnail.save(f"{stem}.jpg", ContentFile(rendered.thumbnail_jpeg), save=False)
+        _variants_store(photo, rendered)
         photo.exif_taken_at = rendered.taken_at
         photo.exif_location = Point(*rendered.gps, srid=4326) if rendered.gps else None
         photo.state = ProcessingState.READY
@@ -270,3 +284,64 @@ def raw_uploads_sweep(
     if deleted:
         logger.info("raw uploads sweep: %s orphaned file(s) deleted", deleted)
     return deleted
+
+
+# --- Moderation: blurring a region of a photo
+
+
+@dataclass(frozen=True)
+class BlurRect:
+    """What staff give: x, y, width and height in the display image's pixels, or with
+    ``fractions`` as shares of its width and height (0 to 1)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    fractions: bool = False
+
+
+def photo_blur(*, photo: Photo, rect: BlurRect, reason: str, actor: Actor = None) -> Photo:
+    """Blurs a region of a ready photo beyond reading (a face, a number plate): the display
+    image and the thumbnail are rendered again (``processing.photo_blur_render``) under new
+    random names, the old public files are deleted once this commits, and the unblurred
+    display image of the first blur is kept privately (``original_path``) or deleted, as
+    MODERATION_KEEP_ORIGINAL says. An event on the request (who, when, the reason) and the
+    moderation version, as for every moderation. 400 naming the field for a bad rectangle or
+    no reason; 409 naming ``state`` for a photo that is not ready."""
+    reason = moderation_reason_check(reason)
+    with transaction.atomic():
+        # The request first, then its photo (the lock order of every moderation).
+        sr = ServiceRequest.objects.select_for_update().get(pk=photo.service_request_id)
+        locked = Photo.objects.select_for_update().get(pk=photo.pk)
+        if locked.state != ProcessingState.READY or not locked.display:
+            raise City311Error(
+                _("Only a processed photo can be blurred."),
+                field="state",
+                code=ErrorCode.CONFLICT,
+            )
+        with locked.display.open("rb") as stored:
+            display = stored.read()
+        size = locked.display.width, locked.display.height
+        box = blur_box(size=size, x=rect.x, y=rect.y, w=rect.w, h=rect.h, fractions=rect.fractions)
+        rendered = photo_blur_render(display, box=box, thumbnail_px=settings.PHOTO_THUMBNAIL_MAX_PX)
+        old_files = [locked.display.name, locked.thumbnail.name]
+        update = ["display", "thumbnail", "blurred_at"]
+        if settings.MODERATION_KEEP_ORIGINAL and not locked.original_path:
+            locked.original_path = f"moderation/{locked.pk}-{get_random_string(12).lower()}.jpg"
+            private_file_write(private_path(locked.original_path), display)
+            update.append("original_path")
+        _variants_store(locked, rendered)
+        locked.blurred_at = at = timezone.now()
+        locked.save(update_fields=update)
+        kind = EventKind.PHOTO_BLURRED
+        moderation_event_write(service_request=sr, kind=kind, reason=reason, actor=actor, at=at)
+        storage = locked.display.storage
+
+        def delete_unblurred() -> None:
+            for name in old_files:
+                if name:
+                    storage.delete(name)
+
+        transaction.on_commit(delete_unblurred)
+    return locked

@@ -11,19 +11,8 @@
 # $CITY311_BACKUP_DIR/<timestamp> (default .var/backups). See docs/reliability.md, "Backups".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-PG_PORT=${CITY311_PG_PORT:-54329}
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-
-db_url() {  # a libpq URL from a URL (postgis:// accepted) or a bare database name
-  local value=$1
-  case "$value" in
-    postgis://*) echo "postgresql://${value#postgis://}" ;;
-    postgres://*|postgresql://*) echo "$value" ;;
-    *) echo "postgresql://city311:city311@127.0.0.1:$PG_PORT/$value" ;;
-  esac
-}
+# shellcheck source=backend/scripts/backup-common.sh
+source backend/scripts/backup-common.sh
 
 DB=${DATABASE_URL:-city311}
 OUT=""
@@ -35,9 +24,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 URL=$(db_url "$DB")
-VAR=${CITY311_VAR_DIR:-$ROOT/.var}
-MEDIA=${MEDIA_ROOT:-$VAR/media}
-PRIVATE=${PRIVATE_UPLOAD_ROOT:-${MEDIA%/}-private}
 if [ -z "$OUT" ]; then
   OUT="${CITY311_BACKUP_DIR:-$VAR/backups}/$(date -u +%Y%m%dT%H%M%SZ)"
 fi

@@ -9,19 +9,8 @@
 # .var/media-private), next to what is there. Checksums are verified first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-PG_PORT=${CITY311_PG_PORT:-54329}
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-
-db_url() {
-  local value=$1
-  case "$value" in
-    postgis://*) echo "postgresql://${value#postgis://}" ;;
-    postgres://*|postgresql://*) echo "$value" ;;
-    *) echo "postgresql://city311:city311@127.0.0.1:$PG_PORT/$value" ;;
-  esac
-}
+# shellcheck source=backend/scripts/backup-common.sh
+source backend/scripts/backup-common.sh
 
 [ $# -ge 1 ] || { echo "usage: restore.sh BACKUP_FOLDER [--db URL_OR_NAME] [--force]" >&2; exit 2; }
 BACKUP=$1; shift
@@ -62,9 +51,6 @@ fi
 step "restoring $BACKUP/db.dump into $NAME (pg_restore)"
 "$PGBIN/pg_restore" --no-owner --exit-on-error --single-transaction -d "$URL" "$BACKUP/db.dump"
 
-VAR=${CITY311_VAR_DIR:-$ROOT/.var}
-MEDIA=${MEDIA_ROOT:-$VAR/media}
-PRIVATE=${PRIVATE_UPLOAD_ROOT:-${MEDIA%/}-private}
 step "restoring media into $MEDIA and $PRIVATE"
 mkdir -p "$MEDIA" "$PRIVATE"
 tar -C "$MEDIA" -xzf "$BACKUP/media.tar.gz"

@@ -45,6 +45,10 @@ from backend.service_requests.models import (
     ServiceRequestEvent,
     Status,
 )
+from backend.service_requests.moderation_admin import (
+    ModerationAdminMixin,
+    moderation_reason_field,
+)
 from backend.service_requests.retention import service_request_legal_hold_set
 from backend.service_requests.services import (
     IllegalTransition,
@@ -130,6 +134,7 @@ class TransitionActionForm(ActionForm):
         max_length=32,
         widget=forms.TextInput(attrs={"size": 16, "placeholder": "SR-…, for “merge into”"}),
     )
+    moderation_reason = moderation_reason_field()
 
 
 def _id_list(public_ids: list[str]) -> str:
@@ -143,7 +148,7 @@ def _requests(count: int) -> str:
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(ModerationAdminMixin, admin.ModelAdmin):
     list_display = (
         "public_id",
         "service_type",
@@ -177,6 +182,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "reopen",
         "change_service",
         "merge_into",
+        *ModerationAdminMixin.moderation_actions,
     )
     fieldsets = (
         (
@@ -212,6 +218,11 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             # past RETENTION_CLOSED_DAYS.
             "Retention",
             {"fields": (("legal_hold", "legal_hold_reason"), "contact_erased_at")},
+        ),
+        (
+            # backend/service_requests/moderation.py: the description as filed is staff-only.
+            "Moderation",
+            {"fields": ("moderation_links", "hidden_reason", "description_original")},
         ),
         (
             "Idempotency",
@@ -271,6 +282,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.phone_report_view),
                 name="{}_{}_phone_report".format(*info),
             ),
+            *self.moderation_urls(),
             *super().get_urls(),
         ]
 

@@ -4,7 +4,8 @@ Public like the request's page: no authentication, and only public fields ever g
 (public id, status, Open311 status, public note, update and expected times). On connect the
 client gets the current state (``"type": "snapshot"``), then one ``"type": "status"`` per
 status change, pushed by ``messaging.status_notify`` to the request's group. An unknown id
-is accepted and closed at once with code 4404 (a refused handshake carries no code)."""
+is accepted and closed at once with code 4404 (a refused handshake carries no code); so is
+a hidden one (moderation), whose status messages are not pushed either."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def open311_status(status: str) -> str:
 @database_sync_to_async
 def _snapshot(public_id: str) -> dict[str, Any] | None:
     found = (
-        ServiceRequest.objects.filter(public_id=public_id)
+        ServiceRequest.objects.visible()
+        .filter(public_id=public_id)
         .values("pk", "status", "updated_at", "expected_at")
         .first()
     )
@@ -52,7 +54,8 @@ def _snapshot(public_id: str) -> dict[str, Any] | None:
 
 
 class RequestStatusConsumer(PushConsumer):
-    database_free_types = frozenset({"request.status"})  # its handler only passes it on
+    # Their handlers only pass them on, or close.
+    database_free_types = frozenset({"request.status", "request.hidden"})
     group: str | None = None
 
     async def connect(self) -> None:
@@ -72,6 +75,10 @@ class RequestStatusConsumer(PushConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Clients only listen."""
+
+    async def request_hidden(self, message: dict[str, Any]) -> None:
+        """A ``request.hidden`` group message (moderation): the request is gone for the public."""
+        await self.close(code=CLOSE_NOT_FOUND)
 
     async def request_status(self, message: dict[str, Any]) -> None:
         """A ``request.status`` group message: passes on its public fields only."""

@@ -16,7 +16,8 @@ outbox dispatcher, management commands, the tests):
   (``retention.py``) erases what the layers above keep of a reporter (the mobile API: push
   subscriptions bound to the request; the chatbot: the conversation's log and photos; work
   orders: the proof photos' EXIF) and of an anonymised account, and leaves alone the accounts
-  they saw active.
+  they saw active; ``retention_sweep``: what else a layer above keeps past its time (alerts:
+  e-mail subscriptions never confirmed), swept once per run.
 
 One function registers each kind, one calls them; handlers run in the order registered.
 A handler registered twice runs once.
@@ -198,4 +199,26 @@ def account_erase(*, user_ids: list[int]) -> dict[str, int]:
     total: dict[str, int] = {}
     for handler in _account_erase:
         _counts_add(total, handler(user_ids=user_ids))
+    return total
+
+
+class RetentionSweep(Protocol):
+    """Delete (or, on a dry run, only count) what this layer keeps of people past its time,
+    apart from requests and accounts; how many rows per kind."""
+
+    def __call__(self, *, now: datetime, dry_run: bool) -> dict[str, int]: ...
+
+
+_retention_sweep: list[RetentionSweep] = []
+
+
+def retention_sweep_register(handler: RetentionSweep) -> None:
+    _add(_retention_sweep, handler)
+
+
+def retention_sweep(*, now: datetime, dry_run: bool) -> dict[str, int]:
+    """Every handler's sweep; the counts per kind, summed."""
+    total: dict[str, int] = {}
+    for handler in _retention_sweep:
+        _counts_add(total, handler(now=now, dry_run=dry_run))
     return total

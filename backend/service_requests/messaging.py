@@ -225,6 +225,9 @@ class StatusNotifyResult:
 
 
 def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, Any]) -> bool:
+    """The websocket group is public (anyone with the id): a hidden request pushes nothing."""
+    if not ServiceRequest.objects.visible().filter(pk=service_request.pk).exists():
+        return False
     return _send_once(
         service_request=service_request,
         kind=marker,
@@ -232,6 +235,15 @@ def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, 
         recipient="",
         send=lambda: _push(websocket_group(public_id=service_request.public_id), push),
     )
+
+
+def watchers_close(*, public_id: str) -> bool:
+    """Closes the public websocket watchers of a request hidden by moderation (code 4404, as
+    for an unknown id), if it is still hidden when this runs. True if it sent the close."""
+    if ServiceRequest.objects.visible().filter(public_id=public_id).exists():
+        return False
+    _push(websocket_group(public_id=public_id), {"type": "request.hidden"})
+    return True
 
 
 def _status_event(event_id: int) -> tuple[ServiceRequestEvent, str] | None:

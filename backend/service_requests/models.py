@@ -44,6 +44,20 @@ class Channel(models.TextChoices):
     IMPORT = "import", "Bulk import"
 
 
+# Raw SQL's form of ``visible()`` (open data, the intake's duplicate check), for a query
+# whose request table is aliased ``alias``: kept beside the queryset so the two say the same.
+def visible_sql(alias: str = "") -> str:
+    return f"{alias + '.' if alias else ''}hidden_at IS NULL"
+
+
+class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
+    def visible(self) -> ServiceRequestQuerySet:
+        """The requests any public answer may show (Open311, pages, feeds, alerts, open data,
+        websocket payloads): all but those staff hid (``backend.service_requests.moderation``).
+        Every public read starts here."""
+        return self.filter(hidden_at__isnull=True)
+
+
 class ServiceRequest(models.Model):
     public_id = models.CharField(max_length=32, unique=True, editable=False)
     # Indexed by sr_type_status (its leading column): a second index would only slow writes.
@@ -109,6 +123,16 @@ class ServiceRequest(models.Model):
     # ``backend.service_requests.support`` in the supporter's transaction, so lists read and
     # sort by it without counting. A database default: bulk loaders leave it out.
     supporters_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # Moderation (``backend.service_requests.moderation``): a hidden request is in no public
+    # answer (``visible()``); a redaction rewrites ``description`` and keeps the text as filed
+    # in ``description_original``, private (staff only), like the contact data.
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hidden_reason = models.CharField(
+        max_length=500, blank=True, default="", db_default="", editable=False
+    )
+    description_original = models.TextField(blank=True, default="", db_default="", editable=False)
+
+    objects = ServiceRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]
@@ -180,6 +204,14 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Note"
     # The retention run erased the reporter's contact data (the note says what, never the data).
     ERASED = "erased", "Contact data erased"
+    # Moderation: the reason in ``internal_note``, never the removed text.
+    HIDDEN = "hidden", "Hidden from the public"
+    UNHIDDEN = "unhidden", "Shown to the public again"
+    REDACTED = "redacted", "Description redacted"
+    PHOTO_BLURRED = "photo_blurred", "Photo blurred"
+    # The reporter corrected the description or added photos within the edit window
+    # (backend/intake/edit.py); the public note says what changed, never the old text.
+    EDITED = "edited", "Edited by the reporter"
 
 
 class ServiceRequestEvent(models.Model):
@@ -416,3 +448,14 @@ class AccountErasure(models.Model):
 
     def __str__(self) -> str:
         return f"account {self.user_id} anonymised"
+
+
+class ModerationVersion(models.Model):
+    """One row: a number every moderation raises in its own transaction. The per-process
+    memos of public lists (Open311's) key their entries by it, so no process serves a list
+    cached before a request was hidden or redacted, whichever process moderated it."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"moderation version {self.version}"

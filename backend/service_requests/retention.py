@@ -79,6 +79,8 @@ class RetentionReport:
     inactive_since: datetime
     requests: dict[str, int] = field(default_factory=dict)
     accounts: dict[str, int] = field(default_factory=dict)
+    # What the layers above keep past its time apart from those (``hooks.retention_sweep``).
+    other: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         mode = "dry run, nothing changed" if self.dry_run else "applied"
@@ -89,6 +91,7 @@ class RetentionReport:
                 f"Resident accounts inactive since {self.inactive_since:%Y-%m-%d %H:%M %Z}",
                 self.accounts,
             ),
+            ("Other personal data past its time", self.other),
         ):
             out.append(f"{title}:")
             out += [f"  {kind}: {number}" for kind, number in sorted(counts.items())]
@@ -422,4 +425,5 @@ def retention_apply(
     report.accounts = accounts_anonymise(
         inactive_since=report.inactive_since, now=now, dry_run=dry_run, batch_size=batch_size
     )
+    report.other = hooks.retention_sweep(now=now, dry_run=dry_run)
     return report

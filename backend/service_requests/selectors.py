@@ -11,7 +11,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backend.photos.models import Photo
-from backend.service_requests.models import OPEN_STATUSES, ServiceRequest, ServiceRequestEvent
+from backend.service_requests.models import (
+    OPEN_STATUSES,
+    ModerationVersion,
+    ServiceRequest,
+    ServiceRequestEvent,
+)
 
 
 def public_events(queryset: QuerySet[ServiceRequestEvent]) -> QuerySet[ServiceRequestEvent]:
@@ -33,14 +38,31 @@ def with_public_history(queryset: QuerySet[ServiceRequest]) -> QuerySet[ServiceR
 
 
 def service_request_get_public(*, public_id: str) -> ServiceRequest | None:
-    requests = ServiceRequest.objects.select_related("service_type", "service_type__department")
+    """A request as the public sees it, with its history; None when unknown or hidden."""
+    requests = ServiceRequest.objects.visible().select_related(
+        "service_type", "service_type__department"
+    )
     return with_public_history(requests).filter(public_id=public_id).first()
+
+
+def service_request_get_visible(*, public_id: str) -> ServiceRequest | None:
+    """The request a resident or a partner acts on by its public id ("me too", following,
+    a partner's update): None when unknown or hidden, which the callers answer alike (404,
+    as if it did not exist). The row only: nothing of it is shown."""
+    return ServiceRequest.objects.visible().filter(public_id=public_id).first()
+
+
+def moderation_version() -> int:
+    """The number every moderation raises (``moderation.moderation_version_bump``): part of
+    the key of each memo of a public list, so a hidden or redacted request leaves them all."""
+    found = ModerationVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return found or 0
 
 
 def service_requests_open_near(*, point: Point, radius_m: int) -> QuerySet[ServiceRequest]:
     """Open requests within ``radius_m`` of the point, filed within the duplicate window."""
     since = timezone.now() - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    return ServiceRequest.objects.filter(
+    return ServiceRequest.objects.visible().filter(
         status__in=OPEN_STATUSES,
         requested_at__gte=since,
         location__distance_lte=(point, D(m=radius_m)),

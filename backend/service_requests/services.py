@@ -254,3 +254,17 @@ def service_request_follower_add(
         source=source,
         created_at=at or timezone.now(),
     )
+
+
+def service_request_contact_phone_add(*, service_request_id: int, phone: str) -> bool:
+    """The reporter's phone number as the channel they filed on gave it (the assistant's SMS
+    and WhatsApp gateways), kept with the request's other contact data: private, and erased
+    by the retention run. Only on a request without a phone whose contact data was never
+    erased; True when it was stored."""
+    phone = phone.strip()[: ServiceRequest._meta.get_field("contact_phone").max_length]
+    if not phone:
+        return False
+    updated = ServiceRequest.objects.filter(
+        pk=service_request_id, contact_phone="", contact_erased_at__isnull=True
+    ).update(contact_phone=phone)
+    return bool(updated)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from backend.errors import IllegalTransition
+from backend.errors import IllegalTransition, found
 from backend.service_requests.models import (
     RequestFollower,
     RequestSupporter,
@@ -82,9 +82,18 @@ def service_request_support_add(
 ) -> SupportResult:
     """The user (or, without an account, the device) reports the open request too: counted
     once however often it is sent. ``follow`` also makes a signed-in supporter a follower (its
-    status messages reach them). A closed request takes no support (409 naming ``status``)."""
+    status messages reach them). A closed request takes no support (409 naming ``status``);
+    a hidden one is not found (404 naming ``public_id``)."""
     with transaction.atomic():
-        locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+        # Hidden since the caller found it (service_request_get_visible): gone for the
+        # public, as if it did not exist.
+        requests = ServiceRequest.objects.visible().select_for_update()
+        locked = found(
+            requests.filter(pk=service_request.pk).first(),
+            service_request.public_id,
+            field="public_id",
+            what="request",
+        )
         if locked.status == Status.CLOSED:
             raise IllegalTransition(
                 action="support", current_status=locked.status, entity="request"

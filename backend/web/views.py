@@ -32,6 +32,7 @@ from backend.photos.models import PhotoKind, ProcessingState
 from backend.ratelimit import intake_throttle
 from backend.service_requests.models import Channel, ServiceRequest, Status
 from backend.service_requests.selectors import service_request_get_public
+from backend.web.edit import edit_offer, edit_token_remember
 from backend.web.installable import report_app_context
 from backend.web.selectors import service_requests_open_nearby
 from backend.web.turnaround import expected_date_words, turnaround_sentence
@@ -187,6 +188,7 @@ def report(request: HttpRequest) -> HttpResponse:
         except IntakeError as exc:
             errors = exc.errors
         else:
+            edit_token_remember(request, result.service_request.public_id)
             url = reverse("web:track", args=[result.service_request.public_id])
             return redirect(f"{url}?filed=1")
     if errors and "lat" not in errors and "long" not in errors and "address" in errors:
@@ -297,6 +299,7 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         **_track_context(service_request),
         "filed": bool(request.GET.get("filed")),
+        "edit_offer": edit_offer(request, service_request),
         "duplicate": duplicate,
         "poll_seconds": settings.WEB_TRACK_POLL_SECONDS,
     }

@@ -13,6 +13,7 @@ from mobile_api.views.crew import (
     CrewWorkOrderDetailView,
     CrewWorkOrderListView,
 )
+from mobile_api.views.edit import RequestPhotosAddView
 from mobile_api.views.push import VapidPublicKeyView, WebPushSubscriptionView
 from mobile_api.views.residents import (
     MyRequestListView,
@@ -42,6 +43,7 @@ __all__ = [
     "RequestFeedbackView",
     "RequestFollowView",
     "RequestNearbyView",
+    "RequestPhotosAddView",
     "RequestSupportView",
     "RequestTimelineView",
     "ServiceListView",

@@ -21,6 +21,7 @@ from backend.catalog.selectors import (
 )
 from backend.errors import City311Error, ErrorCode, found
 from backend.i18n import language_current
+from backend.intake.edit import edit_token_make, edit_window_ends
 from backend.intake.services import IntakeResult, PhotoUpload, service_request_submit
 from backend.photos.models import Photo
 from backend.photos.uploads import request_photos
@@ -51,6 +52,7 @@ from mobile_api.serializers import (
 )
 from mobile_api.services import service_request_unfollow
 from mobile_api.views.base import AUTH_ERRORS, MobileView, SignedInView, client_key, parsed
+from mobile_api.views.edit import RequestEditMixin
 from workorders.selectors import close_event_latest
 
 MY_REQUESTS_MAX = 200
@@ -99,7 +101,17 @@ def _created_body(result: IntakeResult, request: Request) -> dict[str, Any]:
         "expected_turnaround_hours": sr.service_type.turnaround_hours,
         "possible_duplicate": duplicate,
         "photos": photos,
+        **_edit_fields(sr, request),
     }
+
+
+def _edit_fields(sr: ServiceRequest, request: Request) -> dict[str, Any]:
+    """Until when the reporter may correct it, and, filed without an account, the token that
+    shows they filed it (a signed-in reporter is known by their account)."""
+    fields: dict[str, Any] = {"edit_until": _when(edit_window_ends(sr))}
+    if not request.user.is_authenticated:
+        fields["edit_token"] = edit_token_make(public_id=sr.public_id)
+    return fields
 
 
 class RequestCreateView(MobileView):
@@ -157,7 +169,7 @@ def _request_found(service_request: ServiceRequest | None, public_id: str) -> Se
     return found(service_request, public_id, field="public_id", what="request")
 
 
-class RequestDetailView(MobileView):
+class RequestDetailView(RequestEditMixin, MobileView):
     @extend_schema(
         operation_id="mobile_requests_retrieve",
         summary="The public view of a request: status, expected date, photos, public events",

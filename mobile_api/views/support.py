@@ -13,12 +13,12 @@ from rest_framework.response import Response
 
 from backend.api_errors import ERROR
 from backend.errors import City311Error, found
+from backend.service_requests.selectors import service_request_get_visible
 from backend.service_requests.support import (
     SupportResult,
     service_request_support_add,
     service_request_support_remove,
 )
-from mobile_api.selectors import service_request_get
 from mobile_api.serializers import SupportIn, SupportOut
 from mobile_api.views.base import MobileView, parsed
 
@@ -78,7 +78,10 @@ class RequestSupportView(MobileView):
     )
     def post(self, request: Request, public_id: str) -> Response:
         service_request = found(
-            service_request_get(public_id=public_id), public_id, field="public_id", what="request"
+            service_request_get_visible(public_id=public_id),
+            public_id,
+            field="public_id",
+            what="request",
         )
         data = parsed(SupportIn, request.data)
         device_id = _device_id(request)
@@ -102,7 +105,10 @@ class RequestSupportView(MobileView):
     )
     def delete(self, request: Request, public_id: str) -> Response:
         service_request = found(
-            service_request_get(public_id=public_id), public_id, field="public_id", what="request"
+            service_request_get_visible(public_id=public_id),
+            public_id,
+            field="public_id",
+            what="request",
         )
         result = service_request_support_remove(
             service_request=service_request, user=request.user, device_id=_device_id(request)

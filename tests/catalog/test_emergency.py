@@ -400,6 +400,35 @@ def test_a_banner_ending_in_the_past_is_a_form_error_in_the_admin(
     assert not SiteBanner.objects.exists()
 
 
+def test_a_banner_set_by_someone_else_at_the_same_moment_is_said_not_a_server_error(
+    catalog: None, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two staff setting the banner at once: the later insert breaks the one-open-banner
+    constraint and the service answers 409; the admin says so on the add page."""
+    site_banner_set(actor=manager, message="Storm warning")
+    real_create = SiteBanner.objects.create
+
+    def create_after_a_rival(**fields: Any) -> SiteBanner:
+        # A rival's banner lands between our clearing of the open one and our insert.
+        real_create(**{**fields, "message": "Rival"})
+        return real_create(**fields)
+
+    monkeypatch.setattr(SiteBanner.objects, "create", create_after_a_rival)
+    client = Client()
+    client.force_login(manager)
+    add = reverse("admin:catalog_sitebanner_add")
+    response = client.post(
+        add,
+        {"message": "Flood", "message_i18n": "{}", "starts_at_0": "", "starts_at_1": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain == [(add, 302)]
+    assert "Someone else changed this at the same moment" in response.content.decode()
+    assert list(SiteBanner.objects.values_list("message", flat=True)) == ["Storm warning"]
+    assert SiteBanner.objects.get().cleared_at is None
+
+
 def test_outsiders_cannot_set_a_banner_or_switch_a_service_off(catalog: None) -> None:
     add_banner = reverse("admin:catalog_sitebanner_add")
     add_off = reverse("admin:catalog_servicesuspension_add")

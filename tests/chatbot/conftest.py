@@ -74,3 +74,7 @@ def rasa_down(settings: Any) -> None:
     """Nothing listens where Django looks for Rasa."""
     settings.CHATBOT_RASA_URL = f"http://127.0.0.1:{free_port()}"
     settings.CHATBOT_WEB_FORM_URL = "https://311.example.org/report"
+
+
+# The messaging gateways' providers (Twilio, Meta), faked the same way.
+from tests.chatbot.providers import fake_meta, fake_twilio  # noqa: E402, F401

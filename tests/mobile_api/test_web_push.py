@@ -70,6 +70,14 @@ def _reporter() -> User:
     return user_make("rita", email="rita.reporter@example.org", first_name="Rita")
 
 
+def _reporter_signed_in() -> tuple[User, APIClient]:
+    """Rita, and a client signed in as her."""
+    rita = _reporter()
+    client = APIClient()
+    client.force_authenticate(rita)
+    return rita, client
+
+
 def _filed_by(user: User | None, **kwargs: Any) -> Any:
     return request_make(
         reporter=user,
@@ -109,10 +117,8 @@ def test_status_changes_reach_the_reporters_browser_decrypted_once_each(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # Given a signed-in resident who turned on updates in this browser
-    rita = _reporter()
+    rita, client = _reporter_signed_in()
     browser = push_service.subscription("rita")
-    client = APIClient()
-    client.force_authenticate(rita)
     answer = _subscribe(client, browser)
     assert answer.status_code == 201, answer.content
     assert_matches_schema(answer.json(), path=SUBSCRIPTIONS, method="post", status=201)
@@ -179,9 +185,7 @@ def test_a_subscription_the_push_service_calls_gone_is_deleted_without_error(
     push_service: PushServiceStandIn,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    rita = _reporter()
-    client = APIClient()
-    client.force_authenticate(rita)
+    rita, client = _reporter_signed_in()
     gone = push_service.subscription("old-phone", gone=True)
     kept = push_service.subscription("new-phone")
     assert _subscribe(client, gone).status_code == 201
@@ -203,9 +207,7 @@ def test_a_busy_push_service_leaves_the_marker_unsent_for_the_retry(
     push_service: PushServiceStandIn,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    rita = _reporter()
-    client = APIClient()
-    client.force_authenticate(rita)
+    rita, client = _reporter_signed_in()
     browser = push_service.subscription("rita")
     assert _subscribe(client, browser).status_code == 201
     device = Device.objects.get(push_token=browser["endpoint"])

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from backend.open311.services import api_key_create
 from backend.wsgi import application
+from tests.schemathesis_run import SCHEMA_RUN, connection_kept_across_calls
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(
     path_regex=r"^/(open311/v2|mobile/v1)/"
@@ -37,13 +36,8 @@ CHECKS = [
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection() -> Iterator[None]:
-    """The WSGI handler closes the database connection when a request ends (Django's test
-    client switches that off the same way): the test's transaction must outlive each call."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    with connection_kept_across_calls():
+        yield
 
 
 @pytest.fixture
@@ -53,14 +47,7 @@ def valid_key(catalog: None) -> str:
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(
-    max_examples=50,
-    deadline=None,
-    derandomize=True,  # the same examples on every run: a failure is reproducible
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
+@settings(SCHEMA_RUN, max_examples=50)
 def test_api_conforms_to_its_schema(case: Any, valid_key: str) -> None:
     # Half the POSTs get a real key, so the intake pipeline itself is exercised too.
     if (

@@ -59,6 +59,15 @@ def _submit_with_photo(**kwargs: Any) -> Any:
     return submit(photos=[PhotoUpload(data=jpeg_bytes())], **kwargs)
 
 
+def _submitted_with_its_photo_task(capture: Any) -> tuple[Any, OutboxMessage]:
+    """A request with a photo, filed with its commit callbacks run (``capture``: the
+    ``django_capture_on_commit_callbacks`` fixture), and the one photo task it wrote."""
+    with capture(execute=True) as callbacks:
+        sr = _submit_with_photo()
+    (task,) = outbox_written(callbacks, PHOTO_TASK)
+    return sr, task
+
+
 def test_a_rolled_back_change_leaves_no_side_effect(catalog: None) -> None:
     before = OutboxMessage.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -144,9 +153,7 @@ def test_a_row_after_a_rolled_back_savepoint_is_still_handed_on(
 def test_with_the_broker_away_the_request_stands_and_its_work_waits(
     catalog: None, django_capture_on_commit_callbacks: Any, broker_away: None
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sr = _submit_with_photo()
-    (task,) = outbox_written(callbacks, PHOTO_TASK)
+    sr, task = _submitted_with_its_photo_task(django_capture_on_commit_callbacks)
     task.refresh_from_db()
     assert sr.pk is not None
     assert (task.dispatched_at, task.attempts) == (None, 1)
@@ -158,9 +165,7 @@ def test_with_the_broker_away_the_request_stands_and_its_work_waits(
 def test_the_dispatcher_hands_the_waiting_work_on_once_the_broker_is_back(
     catalog: None, django_capture_on_commit_callbacks: Any, broker_away: None
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sr = _submit_with_photo()
-    (task,) = outbox_written(callbacks, PHOTO_TASK)
+    sr, task = _submitted_with_its_photo_task(django_capture_on_commit_callbacks)
     assert outbox_dispatch() == 0  # its backoff has not run out yet
     OutboxMessage.objects.filter(pk=task.pk).update(available_at=timezone.now())
     celery_app.conf.task_always_eager = True  # the broker is back (tasks run in-process)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
@@ -141,6 +142,15 @@ INJECTION = (
     "' OR '1'='1'; DROP TABLE service_requests_servicerequest; --"
 )
 SHORT = "<b>1</b>' OR 1=1; --"  # fits the 40 characters of a phone number
+# A mobile report whose every free text holds the injection string.
+INJECTED_REPORT: dict[str, Any] = {
+    "service_code": "pothole",
+    "lat": BOSTON[0],
+    "long": BOSTON[1],
+    "address": INJECTION,
+    "description": INJECTION,
+    "attributes": {"size": "large"},
+}
 
 
 def strings(data: Any) -> set[str]:
@@ -149,6 +159,13 @@ def strings(data: Any) -> set[str]:
     if isinstance(data, list):
         return set().union(*(strings(v) for v in data))
     return {data} if isinstance(data, str) else set()
+
+
+def page_html(browser: Client, path: str, query: dict[str, str] | None = None) -> str:
+    """The page at ``path`` (200) as this browser gets it."""
+    response = browser.get(path, query or {})
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def html_shows_escaped(html: str, value: str) -> None:
@@ -161,12 +178,7 @@ def test_injection_strings_are_stored_as_given_through_every_channel(world: Worl
     mobile = world.api("anonymous").post(
         "/mobile/v1/requests",
         {
-            "service_code": "pothole",
-            "lat": BOSTON[0],
-            "long": BOSTON[1],
-            "address": INJECTION,
-            "description": INJECTION,
-            "attributes": {"size": "large"},
+            **INJECTED_REPORT,
             "contact": {"name": INJECTION, "phone": SHORT, "email": "x@example.org"},
         },
         format="json",
@@ -207,15 +219,8 @@ def test_injection_strings_are_stored_as_given_through_every_channel(world: Worl
 def injected(world: World) -> ServiceRequest:
     """A request whose every free text holds the injection string, with a public note."""
     api = world.api("anonymous")
-    body = {
-        "service_code": "pothole",
-        "lat": BOSTON[0],
-        "long": BOSTON[1],
-        "address": INJECTION,
-        "description": INJECTION,
-        "attributes": {"size": "large"},
-    }
-    public_id = api.post("/mobile/v1/requests", body, format="json").json()["service_request_id"]
+    answer = api.post("/mobile/v1/requests", INJECTED_REPORT, format="json")
+    public_id = answer.json()["service_request_id"]
     sr = ServiceRequest.objects.get(public_id=public_id)
     order = order_in(WorkOrderStatus.ASSIGNED, staff=world.staff, service_request=sr)
     started = world.api("crew").post(
@@ -231,9 +236,7 @@ def injected(world: World) -> ServiceRequest:
 
 def test_the_track_page_shows_them_escaped(world: World, injected: ServiceRequest) -> None:
     browser = world.browser("anonymous")
-    page = browser.get(f"/track/{injected.public_id}")
-    assert page.status_code == 200
-    html_shows_escaped(page.content.decode(), INJECTION)
+    html_shows_escaped(page_html(browser, f"/track/{injected.public_id}"), INJECTION)
     live = browser.get(f"/track/{injected.public_id}/live")
     assert live.status_code == 200
     fragment = json.dumps(live.json())
@@ -243,26 +246,19 @@ def test_the_track_page_shows_them_escaped(world: World, injected: ServiceReques
 def test_the_staff_console_shows_them_escaped(world: World, injected: ServiceRequest) -> None:
     browser = world.browser("supervisor")
     order = order_of(injected)
-    queue = browser.get("/staff/workorders/")
-    assert queue.status_code == 200
-    assert "<script>alert" not in queue.content.decode()
-    detail = browser.get(f"/staff/workorders/{order.pk}")
-    assert detail.status_code == 200
-    html_shows_escaped(detail.content.decode(), INJECTION)
+    assert "<script>alert" not in page_html(browser, "/staff/workorders/")
+    html_shows_escaped(page_html(browser, f"/staff/workorders/{order.pk}"), INJECTION)
 
 
 def test_the_admin_shows_them_escaped_and_searches_safely(
     world: World, injected: ServiceRequest
 ) -> None:
     browser = world.browser("admin")
-    listing = browser.get("/admin/service_requests/servicerequest/", {"q": INJECTION})
-    assert listing.status_code == 200
-    html = listing.content.decode()
+    html = page_html(browser, "/admin/service_requests/servicerequest/", {"q": INJECTION})
     assert "<script>alert" not in html
     assert injected.public_id in html  # the search itself found the request by its text
-    change = browser.get(f"/admin/service_requests/servicerequest/{injected.pk}/change/")
-    assert change.status_code == 200
-    html_shows_escaped(change.content.decode(), INJECTION)
+    change = page_html(browser, f"/admin/service_requests/servicerequest/{injected.pk}/change/")
+    html_shows_escaped(change, INJECTION)
 
 
 def test_open311_and_mobile_answers_carry_them_verbatim(

@@ -161,6 +161,10 @@ def public_paths(ids: list[str]) -> list[str]:
         "/open-data/requests.geojson",
         "/open-data/services.json",
         "/open-data/services.csv",
+        # The Atom feeds (backend/alerts/feeds.py)
+        "/feeds/requests.atom",
+        f"/feeds/requests.atom?lat={BOSTON[0]}&long={BOSTON[1]}&radius_m=1000",
+        "/feeds/requests.atom?service_code=pothole",
     ]
     for fmt in ("json", "xml"):
         paths += [
@@ -283,3 +287,156 @@ async def test_websocket_pushes_carry_no_contact_data(catalog: None, settings: A
     await client.disconnect()
     assert [m["type"] for m in messages] == ["snapshot", "status", "status"]
     assert_clean("/ws/requests/", json.dumps(messages))
+
+
+# --- Moderated content (hidden requests, redacted descriptions)
+
+REMOVED = "Gideon Thistlewaite of 4 Birch Lane did this"
+
+
+def _text(response: Any) -> str:
+    return (b"".join(getattr(response, "streaming_content", [])) or response.content).decode()
+
+
+@pytest.mark.django_db
+def test_no_public_answer_shows_hidden_requests_or_removed_text(
+    catalog: None, settings: Any
+) -> None:
+    """Served once (the Open311 lists memoized), then one request hidden and another's
+    description redacted: no public answer shows either any more."""
+    from backend.process_cache import process_caches_clear
+    from backend.service_requests.models import ServiceRequest
+    from backend.service_requests.moderation import service_request_hide, service_request_redact
+
+    settings.OPEN311_LIST_CACHE_SECONDS = 300
+    process_caches_clear()
+    ids = seed(catalog)
+    hidden = submit_result(description="Hidden request's own words").service_request
+    redacted = submit_result(description=f"Broken bench. {REMOVED}.").service_request
+    ids += [hidden.public_id, redacted.public_id]
+    browser = Client(REMOTE_ADDR=fresh_address())
+    try:
+        before = "".join(_text(browser.get(path)) for path in public_paths(ids))
+        assert hidden.public_id in before and REMOVED in before  # served, and memoized
+        service_request_hide(service_request=hidden, reason="Abusive")
+        service_request_redact(service_request=redacted, text=REMOVED, reason="Names someone")
+        own = {path for path in public_paths([hidden.public_id]) if hidden.public_id in path}
+        scanned = 0
+        for path in public_paths(ids):
+            response = browser.get(path)
+            expected = (404,) if path in own else (200, 302)
+            assert response.status_code in expected, (path, response.status_code)
+            text = _text(response)
+            assert hidden.public_id not in text or path in own, path
+            assert "Hidden request's own words" not in text, path
+            assert REMOVED not in text and "Thistlewaite" not in text, path
+            scanned += 1
+        assert scanned >= 50
+    finally:
+        process_caches_clear()
+    # The text is kept, privately, for staff.
+    assert REMOVED in ServiceRequest.objects.get(pk=redacted.pk).description_original
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_of_a_hidden_request_closes_and_pushes_nothing(
+    catalog: None, settings: Any
+) -> None:
+    import uuid
+
+    from backend.service_requests.moderation import service_request_hide
+
+    default = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **default,
+            "CONFIG": {**default["CONFIG"], "prefix": f"p{uuid.uuid4().hex[:8]}_"},
+        }
+    }
+
+    def make() -> tuple[Any, Staff]:
+        return submit_result(description="Watched").service_request, staff_make()
+
+    sr, staff = await database_sync_to_async(make)()
+    watcher = communicator(f"/ws/requests/{sr.public_id}/")
+    connected, _ = await watcher.connect()
+    assert connected
+    assert (await watcher.receive_json_from(timeout=5))["type"] == "snapshot"
+    await database_sync_to_async(service_request_hide)(service_request=sr, reason="Abusive")
+    closed = await watcher.receive_output(timeout=5)  # the open socket is closed
+    assert closed == {"type": "websocket.close", "code": 4404}
+
+    late = communicator(f"/ws/requests/{sr.public_id}/")
+    connected, _ = await late.connect()
+    assert connected
+    assert await late.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
+
+    # A status change of the hidden request is pushed to nobody's public socket.
+    from backend.service_requests.messaging import status_push
+
+    order = await database_sync_to_async(order_of)(sr)
+    await database_sync_to_async(work_order_assign)(
+        work_order=order, team=staff.team, actor=staff.supervisor
+    )
+    event_id = await database_sync_to_async(
+        lambda: sr.events.order_by("-id").values_list("pk", flat=True).first()
+    )()
+    assert await database_sync_to_async(status_push)(event_id=event_id) is False
+
+
+@pytest.mark.django_db
+def test_alert_messages_carry_no_contact_data(
+    catalog: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Every channel's request reaches an alert subscriber at once and in a digest, by
+    e-mail and by push: none of it names a reporter."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from backend.alerts.delivery import alerts_digest_send
+    from backend.alerts.services import alert_subscription_create
+    from mobile_api.models import Device
+    from mobile_api.push import _backend
+    from tests.alerts.conftest import RecordingPushBackend
+
+    settings.MOBILE_PUSH_BACKEND = "tests.alerts.conftest.RecordingPushBackend"
+    _backend.cache_clear()
+    RecordingPushBackend.sent.clear()
+    watcher = user_make("watcher", email="watcher@example.org")
+    now = timezone.now()
+    Device.objects.create(
+        user=watcher, platform="ios", push_token="tok-watcher", created_at=now, last_seen_at=now
+    )
+    for frequency in ("immediate", "daily"):
+        alert_subscription_create(
+            user=watcher,
+            lat=BOSTON[0],
+            long=BOSTON[1],
+            radius_m=1000,
+            notify_new=True,
+            notify_updates=True,
+            frequency=frequency,
+            by_email=True,
+            by_push=True,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = seed(catalog)
+    staff = staff_make()
+    from backend.service_requests.models import ServiceRequest
+
+    for public_id in ids[:2]:  # updates too
+        with django_capture_on_commit_callbacks(execute=True):
+            order = order_of(ServiceRequest.objects.get(public_id=public_id))
+            work_order_assign(
+                work_order=order, team=staff.team, actor=staff.supervisor, public_note="On it."
+            )
+    assert alerts_digest_send() == 1
+    alerts = [m for m in mail.outbox if m.to == ["watcher@example.org"]]
+    assert len(alerts) >= len(ids) + 1  # one each at once, and the digest
+    for message in alerts:
+        assert_clean("alert e-mail", f"{message.subject} {message.body} {message.extra_headers}")
+    assert len(RecordingPushBackend.sent) >= len(ids) + 1
+    for _, _, push in RecordingPushBackend.sent:
+        assert_clean("alert push", f"{push.title} {push.body} {push.data} {push.url}")
+    _backend.cache_clear()

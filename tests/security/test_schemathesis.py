@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
@@ -26,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from backend.wsgi import application
+from tests.schemathesis_run import SCHEMA_RUN, connection_kept_across_calls
 from tests.security.conftest import World
 from tests.workorders.factories import order_of
 
@@ -42,13 +41,8 @@ CASES: dict[str, int] = {}
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection() -> Iterator[None]:
-    """The WSGI handler closes the database connection when a request ends: the test's
-    transaction must outlive each call (as Django's test client arranges)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    with connection_kept_across_calls():
+        yield
 
 
 def identity(path: str) -> str:
@@ -125,14 +119,7 @@ def prepare(case: Any, world: World) -> dict[str, str]:
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,  # the same examples on every run: a failure is reproducible
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
+@settings(SCHEMA_RUN, max_examples=EXAMPLES)
 def test_every_operation_conforms_to_its_schema(case: Any, world: World) -> None:
     headers = prepare(case, world)
     CASES[case.operation.label] = CASES.get(case.operation.label, 0) + 1

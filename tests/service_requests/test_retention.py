@@ -54,6 +54,7 @@ from backend.service_requests.services import (
 from backend.service_requests.tasks import retention_apply as retention_apply_task
 from chatbot.models import ChatMessage, Conversation, Direction
 from mobile_api.models import Device, Platform
+from tests.chatbot.factories import chat_messages_add
 from tests.conftest import jpeg_bytes
 from tests.factories import submit
 from workorders.models import ProofPhoto, Team, TeamMember, WorkOrder
@@ -204,19 +205,14 @@ def _reported(tag: str = "00", *, description: str = "Deep hole") -> Reported:
         language="en",
         source="api",
     )
-    for direction, text, meta in (
-        (Direction.IN, f"Hi, I am {NAME}, call me on {phone}", {}),
-        (Direction.OUT, "", {"filed": service_request.public_id, "photo_attached": False}),
-        (Direction.OUT, f"Thanks {NAME}, it is filed.", {}),
-    ):
-        ChatMessage.objects.create(
-            conversation=conversation,
-            at=timezone.now(),
-            direction=direction,
-            text=text,
-            language="en",
-            meta=meta,
-        )
+    chat_messages_add(
+        conversation,
+        [
+            (Direction.IN, f"Hi, I am {NAME}, call me on {phone}", {}),
+            (Direction.OUT, "", {"filed": service_request.public_id, "photo_attached": False}),
+            (Direction.OUT, f"Thanks {NAME}, it is filed.", {}),
+        ],
+    )
     do_service_request_close(service_request=service_request, reason=CloseReason.RESOLVED)
     service_request.refresh_from_db()
     return Reported(tag, service_request=service_request, raw=raw, conversation=conversation)

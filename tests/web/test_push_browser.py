@@ -26,6 +26,7 @@ from django.db import connection
 from playwright.sync_api import Browser, Page
 
 from backend.accounts.services import account_signup
+from backend.service_requests.models import ServiceRequest
 from mobile_api.models import Device
 from tests.factories import submit
 from tests.mobile_api.push_service import b64d, b64e, point, vapid_pair
@@ -60,6 +61,35 @@ def _phone(browser: Browser, base: str) -> Page:
     context.set_default_timeout(STEP_MS)
     context.grant_permissions(["notifications"], origin=base)
     return context.new_page()
+
+
+def _phone_with_push(browser: Browser, base: str, name: str) -> tuple[Page, dict[str, Any]]:
+    """A phone whose browser subscribes with the stand-in subscription ``name``."""
+    subscription = _stand_in_subscription(name)
+    page = _phone(browser, base)
+    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(subscription))
+    return page, subscription
+
+
+def _opt_in_binds_the_request(
+    page: Page, subscription: dict[str, Any], filed: ServiceRequest
+) -> None:
+    """An anonymous resident turns updates on: the subscription is bound to ``filed``."""
+    optin = page.locator("[data-push-optin]")
+    page.get_by_role("button", name="Get updates on this phone").click()
+    optin.locator("[data-push-status]").filter(has_text="Updates are on for this phone.").wait_for()
+    device = Device.objects.get(push_token=subscription["endpoint"])
+    assert (device.user_id, device.service_request_id) == (None, filed.pk)
+    assert_accessible(page)
+
+
+@pytest.fixture
+def report_page(catalog: None, site: tuple[str, Browser]) -> tuple[str, Page]:
+    """The site's base URL, and its report page on a phone that allows notifications."""
+    base, browser = site
+    page = _phone(browser, base)
+    page.goto(f"{base}/report")
+    return base, page
 
 
 def _shots(tmp_path: Path) -> Path:
@@ -104,11 +134,9 @@ def _stand_in_subscription(name: str) -> dict[str, Any]:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_the_display_code_shows_the_servers_words_and_a_tap_opens_the_track_page(
-    catalog: None, site: tuple[str, Browser]
+    report_page: tuple[str, Page],
 ) -> None:
-    base, browser = site
-    page = _phone(browser, base)
-    page.goto(f"{base}/report")
+    _, page = report_page
     # The file as served, in the page: its functions without the worker's events
     page.add_script_tag(url="/static/web/push-sw.js")
     result = page.evaluate(
@@ -167,12 +195,8 @@ def test_the_display_code_shows_the_servers_words_and_a_tap_opens_the_track_page
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_the_residents_worker_shows_a_delivered_push(
-    catalog: None, site: tuple[str, Browser]
-) -> None:
-    base, browser = site
-    page = _phone(browser, base)
-    page.goto(f"{base}/report")
+def test_the_residents_worker_shows_a_delivered_push(report_page: tuple[str, Page]) -> None:
+    base, page = report_page
     page.wait_for_function("navigator.serviceWorker.controller !== null", polling=100)
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
@@ -226,9 +250,7 @@ def test_the_opt_in_subscribes_the_account_on_me_and_a_request_after_filing(
     base, browser = site
     user = account_signup(email="pia@example.org", password=PASSWORD, name="Pia")
     # On /me/, signed in: the account's subscription
-    account_browser = _stand_in_subscription("account")
-    page = _phone(browser, base)
-    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(account_browser))
+    page, account_browser = _phone_with_push(browser, base, "account")
     sign_in(page, base, username="pia@example.org", password=PASSWORD, next_path="/me/")
     page.goto(f"{base}/me/")
     optin = page.locator("[data-push-optin]")
@@ -255,9 +277,7 @@ def test_the_opt_in_subscribes_the_account_on_me_and_a_request_after_filing(
 
     # On the report page, anonymous: hidden until a filing names the request
     filed = submit("pothole", channel="web")
-    anonymous_browser = _stand_in_subscription("anonymous")
-    page = _phone(browser, base)
-    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(anonymous_browser))
+    page, anonymous_browser = _phone_with_push(browser, base, "anonymous")
     page.goto(f"{base}/report")
     optin = page.locator("[data-push-optin]")
     assert optin.is_hidden()
@@ -267,21 +287,11 @@ def test_the_opt_in_subscribes_the_account_on_me_and_a_request_after_filing(
         filed.public_id,
     )
     optin.wait_for(state="visible")
-    page.get_by_role("button", name="Get updates on this phone").click()
-    optin.locator("[data-push-status]").filter(has_text="Updates are on for this phone.").wait_for()
-    device = Device.objects.get(push_token=anonymous_browser["endpoint"])
-    assert (device.user_id, device.service_request_id) == (None, filed.pk)
-    assert_accessible(page)
+    _opt_in_binds_the_request(page, anonymous_browser, filed)
 
     # On the confirmation page after an online filing: shown at once, bound to that request
-    confirmed_browser = _stand_in_subscription("confirmation")
-    page = _phone(browser, base)
-    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(confirmed_browser))
+    page, confirmed_browser = _phone_with_push(browser, base, "confirmation")
     page.goto(f"{base}/track/{filed.public_id}?filed=1")
     optin = page.locator("[data-push-optin]")
     optin.wait_for(state="visible")
-    page.get_by_role("button", name="Get updates on this phone").click()
-    optin.locator("[data-push-status]").filter(has_text="Updates are on for this phone.").wait_for()
-    device = Device.objects.get(push_token=confirmed_browser["endpoint"])
-    assert (device.user_id, device.service_request_id) == (None, filed.pk)
-    assert_accessible(page)
+    _opt_in_binds_the_request(page, confirmed_browser, filed)

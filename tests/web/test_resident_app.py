@@ -102,7 +102,7 @@ def test_the_worker_is_served_from_the_root_as_javascript_never_from_a_stale_cop
     shell = json.loads(re.search(r"var SHELL = (\[.*?\]);", script).group(1))  # type: ignore[union-attr]
     for url in ("/report", "/track", "/offline", "/static/web/report.js",
                 "/static/web/report-queue.js", "/static/web/web.css",
-                "/static/web/leaflet/leaflet.js", "/static/web/leaflet/leaflet.css",
+                "/static/web/vendor/leaflet/leaflet.js", "/static/web/vendor/leaflet/leaflet.css",
                 "/static/web/icons/icon-192.png"):  # fmt: skip
         assert url in shell, url
     for url in shell:  # each exists (whitenoise serves the static ones)

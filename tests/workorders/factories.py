@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from backend.cases.feedback import feedback_submit
-from backend.catalog.models import Department
+from backend.catalog.models import Department, ResponseTemplate
 from backend.service_requests.models import CloseReason, ServiceRequest
 from backend.service_requests.services import do_service_request_close
 from tests.conftest import BOSTON
@@ -181,3 +181,6 @@ def one_of_each_workorders_model() -> None:
     event = close_event_latest(service_request_id=closed.pk)
     assert event is not None
     feedback_submit(close_event=event, fixed=True, rating=5)
+    ResponseTemplate.objects.create(
+        name="Parts ordered", status=WorkOrderStatus.ON_HOLD, text="Parts ordered for {service}."
+    )

@@ -75,7 +75,7 @@ def test_crews_and_supervisors_get_the_app(staff: Staff, who: str, settings: Any
     strings = json_script(html, "crew-strings")
     assert strings["offline"].startswith("You are offline.")
     for script in (
-        "web/leaflet/leaflet.js",
+        "web/vendor/leaflet/leaflet.js",
         "web/shrink.js",
         "crewapp/outbox.js",
         "crewapp/crew.js",

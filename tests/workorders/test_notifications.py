@@ -98,6 +98,16 @@ def _status_event(sr: Any, to_status: str) -> ServiceRequestEvent:
     return ServiceRequestEvent.objects.filter(service_request=sr, to_status=to_status).latest("id")
 
 
+def _acknowledged_and_listened(
+    staff: Staff, layer: BaseChannelLayer
+) -> tuple[ServiceRequestEvent, str]:
+    """A request of REPORTER's acknowledged by its assignment: its status event, and a
+    channel listening to the request's group."""
+    sr = request_make(contact_email=REPORTER)
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    return _status_event(sr, Status.ACKNOWLEDGED), _listen(layer, sr.public_id)
+
+
 def test_the_whole_story_reaches_the_reporter_once_per_change(
     staff: Staff, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -123,10 +133,7 @@ def test_the_whole_story_reaches_the_reporter_once_per_change(
 def test_a_retried_task_sends_nothing_twice(
     staff: Staff, mailoutbox: list[Any], layer: BaseChannelLayer
 ) -> None:
-    sr = request_make(contact_email=REPORTER)
-    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
-    event = _status_event(sr, Status.ACKNOWLEDGED)
-    channel = _listen(layer, sr.public_id)
+    event, channel = _acknowledged_and_listened(staff, layer)
 
     first = status_notify(event_id=event.pk)
     second = status_notify(event_id=event.pk)
@@ -202,10 +209,7 @@ def test_reopened_and_in_progress_are_told_apart(staff: Staff, mailoutbox: list[
 def test_the_push_made_at_commit_is_not_repeated_by_the_task(
     staff: Staff, mailoutbox: list[Any], layer: BaseChannelLayer
 ) -> None:
-    sr = request_make(contact_email=REPORTER)
-    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
-    event = _status_event(sr, Status.ACKNOWLEDGED)
-    channel = _listen(layer, sr.public_id)
+    event, channel = _acknowledged_and_listened(staff, layer)
 
     assert status_push(event_id=event.pk) is True  # the changing process, at commit
     result = status_notify(event_id=event.pk)  # the task, a moment later

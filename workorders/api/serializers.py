@@ -19,7 +19,7 @@ from workorders.models import (
     ReviewDecision,
     WorkOrder,
 )
-from workorders.services import CANCEL_CLOSE_REASONS
+from workorders.services import CANCEL_CLOSE_REASONS, NOTE_MAX
 
 # --- Errors
 
@@ -161,20 +161,20 @@ class WorkOrderListQueryIn(serializers.Serializer):
 # --- Actions
 
 
-class NoteIn(serializers.Serializer):
-    note = serializers.CharField(
-        required=False, allow_blank=True, max_length=4000, default="", help_text="Internal note"
+def note_field(help_text: str) -> serializers.CharField:
+    """An optional note: blank allowed, at most ``NOTE_MAX`` characters (the services'
+    limit, ``note_clean``)."""
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=NOTE_MAX, default="", help_text=help_text
     )
+
+
+class NoteIn(serializers.Serializer):
+    note = note_field("Internal note")
 
 
 class PublicNoteIn(NoteIn):
-    public_note = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=4000,
-        default="",
-        help_text="A message the resident sees (a default one when empty)",
-    )
+    public_note = note_field("A message the resident sees (a default one when empty)")
 
 
 class AssignIn(PublicNoteIn):
@@ -194,13 +194,7 @@ class HoldIn(NoteIn):
 
 
 class CompleteIn(serializers.Serializer):
-    note = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=4000,
-        default="",
-        help_text="The closing note: the resident reads it",
-    )
+    note = note_field("The closing note: the resident reads it")
     photos = serializers.ListField(
         child=serializers.FileField(),
         required=False,

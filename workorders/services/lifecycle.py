@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from workorders.errors import InvalidInput
-from workorders.locks import request_and_order_lock
 from workorders.models import (
     HoldReason,
     WorkOrder,
@@ -20,9 +18,9 @@ from workorders.selectors import business_calendar_get
 from workorders.services.machine import (
     RESUME_TARGETS,
     User,
-    _check,
     _expected_at_sync,
     _follow,
+    _locked_for,
     _move,
     _public_note_add,
     note_clean,
@@ -41,9 +39,7 @@ def work_order_start(
     note = note_clean(note)
     public_note = note_clean(public_note, field="public_note")
     with transaction.atomic():
-        service_request, locked = request_and_order_lock(work_order)
-        _check("start", locked)
-        now = at or timezone.now()
+        service_request, locked, now = _locked_for("start", work_order, at)
         locked.started_at = locked.started_at or now
         _move(locked, "start", at=now, actor=actor, note=note, fields=("started_at",))
         _follow(
@@ -73,9 +69,7 @@ def work_order_hold(
     note = note_clean(note, required=reason == HoldReason.OTHER)
     public_note = note_clean(public_note, field="public_note")
     with transaction.atomic():
-        service_request, locked = request_and_order_lock(work_order)
-        _check("hold", locked)
-        now = at or timezone.now()
+        service_request, locked, now = _locked_for("hold", work_order, at)
         WorkOrderHold.objects.create(
             work_order=locked, reason=reason, note=note, from_status=locked.status, started_at=now
         )
@@ -98,9 +92,7 @@ def work_order_resume(
     note = note_clean(note)
     public_note = note_clean(public_note, field="public_note")
     with transaction.atomic():
-        service_request, locked = request_and_order_lock(work_order)
-        _check("resume", locked)
-        now = at or timezone.now()
+        service_request, locked, now = _locked_for("resume", work_order, at)
         hold = (
             WorkOrderHold.objects.select_for_update()
             .filter(work_order=locked, ended_at__isnull=True)

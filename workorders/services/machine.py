@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
 
 from backend.service_requests.models import EventKind, ServiceRequest
 from backend.service_requests.services import TRANSITIONS as REQUEST_TRANSITIONS
@@ -29,6 +30,7 @@ from backend.service_requests.services import (
 from backend.users import actor_user
 from workorders.errors import IllegalTransition, InvalidInput
 from workorders.live import work_order_push_enqueue
+from workorders.locks import request_and_order_lock
 from workorders.models import (
     OPEN_STATUSES,
     WorkOrder,
@@ -111,6 +113,17 @@ def note_clean(value: str, *, field: str = "note", required: bool = False) -> st
 def _check(action: str, work_order: WorkOrder) -> None:
     if work_order.status not in TRANSITIONS[action].sources:
         raise IllegalTransition(action=action, current_status=work_order.status)
+
+
+def _locked_for(
+    action: str, work_order: WorkOrder, at: datetime | None
+) -> tuple[ServiceRequest, WorkOrder, datetime]:
+    """Locks the order's request and then the order (``workorders.locks``), checks that the
+    order may take ``action`` now, and returns both with the time of the step (``at``, else
+    now). The caller is inside ``transaction.atomic()``."""
+    service_request, locked = request_and_order_lock(work_order)
+    _check(action, locked)
+    return service_request, locked, at or timezone.now()
 
 
 def _event(

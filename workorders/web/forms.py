@@ -136,6 +136,17 @@ class NoteForm(forms.Form):
     note = NOTE
 
 
+class ResidentNoteForm(forms.Form):
+    """A message to the resident (their track page), with an internal note if need be."""
+
+    public_note = forms.CharField(
+        max_length=2000,
+        label="Message to the resident",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+    )
+    note = NOTE
+
+
 class HoldForm(forms.Form):
     reason = forms.ChoiceField(choices=HoldReason.choices)
     note = NOTE

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workorders.web import feedback, views
+from workorders.web import feedback, moderation, views
 
 app_name = "workorders"
 
@@ -18,5 +18,10 @@ urlpatterns = [
     ),
     path("staff/workorders/<int:pk>", views.console_detail, name="console-detail"),
     path("staff/workorders/<int:pk>/<slug:action>", views.console_action, name="console-action"),
+    path(
+        "staff/workorders/<int:pk>/moderation/<slug:action>",
+        moderation.console_moderate,
+        name="console-moderate",
+    ),
     path("feedback/<str:token>", feedback.feedback_page, name="feedback"),
 ]

@@ -71,6 +71,7 @@ from workorders.services import (
     work_order_cancel,
     work_order_complete,
     work_order_hold,
+    work_order_note_add,
     work_order_resume,
     work_order_start,
 )
@@ -84,9 +85,11 @@ from workorders.web.forms import (
     HoldForm,
     MergeForm,
     NoteForm,
+    ResidentNoteForm,
     ReviewForm,
 )
 from workorders.web.labels import STATUS_LABELS, hold_reason_label, status_label
+from workorders.web.responses import console_templates
 
 PAGE_SIZE = 50
 LOGIN_URL = "accounts:login"  # backend/accounts: residents, crews and staff sign in there
@@ -415,6 +418,18 @@ def _order_for(request: HttpRequest, access: StaffAccess, pk: int) -> WorkOrder:
 def console_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = _access(request)
     work_order = _order_for(request, access, pk)
+    forms: dict[str, Form] = {
+        "assign": AssignForm(department_id=work_order.department_id),
+        "start": NoteForm(),
+        "hold": HoldForm(),
+        "resume": NoteForm(),
+        "note": ResidentNoteForm(auto_id="note-%s"),
+        "complete": CompleteForm(),
+        "cancel": CancelForm(),
+        "review": ReviewForm(),
+        "merge": MergeForm(),
+        "change_type": ChangeTypeForm(),
+    }
     return render(
         request,
         "workorders/console/detail.html",
@@ -422,17 +437,8 @@ def console_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": work_order,
             "request_": work_order.service_request,
             "events": list(work_order_history(work_order=work_order)),
-            "forms": {
-                "assign": AssignForm(department_id=work_order.department_id),
-                "start": NoteForm(),
-                "hold": HoldForm(),
-                "resume": NoteForm(),
-                "complete": CompleteForm(),
-                "cancel": CancelForm(),
-                "review": ReviewForm(),
-                "merge": MergeForm(),
-                "change_type": ChangeTypeForm(),
-            },
+            "forms": forms,
+            **console_templates(request, work_order=work_order, forms=forms),
         },
     )
 
@@ -470,6 +476,13 @@ def _hold(request: HttpRequest, _: StaffAccess, order: WorkOrder, data: dict[str
 def _resume(request: HttpRequest, _: StaffAccess, order: WorkOrder, data: dict[str, Any]) -> str:
     done = work_order_resume(work_order=order, actor=request.user, note=data["note"])
     return f"WO-{order.pk} resumed ({done.get_status_display().lower()})."
+
+
+def _note(request: HttpRequest, _: StaffAccess, order: WorkOrder, data: dict[str, Any]) -> str:
+    work_order_note_add(
+        work_order=order, actor=request.user, public_note=data["public_note"], note=data["note"]
+    )
+    return gettext("WO-%(id)s: the message is on the resident's track page.") % {"id": order.pk}
 
 
 def _complete(request: HttpRequest, _: StaffAccess, order: WorkOrder, data: dict[str, Any]) -> str:
@@ -532,6 +545,7 @@ ACTIONS: dict[str, Action] = {
     "start": Action(NoteForm, _start),
     "hold": Action(HoldForm, _hold),
     "resume": Action(NoteForm, _resume),
+    "note": Action(ResidentNoteForm, _note),
     "complete": Action(CompleteForm, _complete),
     "cancel": Action(CancelForm, _cancel),
     "review": Action(ReviewForm, _review),

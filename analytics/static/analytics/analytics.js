@@ -117,7 +117,7 @@
   function hotspots() {
     var d = data();
     if (!d || typeof L === "undefined" || !document.getElementById("map")) { return; }
-    L.Icon.Default.imagePath = "/static/web/leaflet/images/";
+    L.Icon.Default.imagePath = "/static/web/vendor/leaflet/images/";
     var mapEl = document.getElementById("map");
     var map = L.map("map");
     var tiles = mapEl.getAttribute("data-tile-url");

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, client, web_form_url
+from actions.base import Reply, ask_again
 from actions.fallback import fallback_events
 from actions.slots import (
     REPORT_SLOTS,
@@ -65,38 +66,35 @@ class ActionReadMetadata(Action):
         return events
 
 
-class ActionFallback(Action):
+class ActionFallback(Reply):
     """Not understood (actions/fallback.py)."""
 
-    def name(self) -> str:
-        return "action_fallback"
+    action_name = "action_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         return fallback_events(dispatcher, tracker)
 
 
-class ActionHumanHandoff(Action):
-    def name(self) -> str:
-        return "action_human_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=text("human", language(tracker), url=web_form_url()))
-        return [*report_reset(), SlotSet("request_id", None)]
+def _report_dropped(
+    dispatcher: CollectingDispatcher, tracker: Tracker, key: str
+) -> list[EventType]:
+    """Says text ``key`` and forgets the report and the request number asked about."""
+    dispatcher.utter_message(text=text(key, language(tracker), url=web_form_url()))
+    return [*report_reset(), SlotSet("request_id", None)]
 
 
-class ActionCancelReport(Action):
-    def name(self) -> str:
-        return "action_cancel_report"
+class ActionHumanHandoff(Reply):
+    action_name = "action_human_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=text("cancelled", language(tracker)))
-        return [*report_reset(), SlotSet("request_id", None)]
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        return _report_dropped(dispatcher, tracker, "human")
+
+
+class ActionCancelReport(Reply):
+    action_name = "action_cancel_report"
+
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        return _report_dropped(dispatcher, tracker, "cancelled")
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -117,17 +115,14 @@ class ValidateStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         found = request_id_find(value)
         if found is None:
-            dispatcher.utter_message(text=text("request_id_invalid", language(tracker)))
+            return ask_again(dispatcher, tracker, "request_id", "request_id_invalid")
         return {"request_id": found}
 
 
-class ActionCheckStatus(Action):
-    def name(self) -> str:
-        return "action_check_status"
+class ActionCheckStatus(Reply):
+    action_name = "action_check_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         request_id = request_id_find(tracker.get_slot("request_id"))
         if request_id is None:

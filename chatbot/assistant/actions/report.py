@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, client, web_form_url
+from actions.base import Reply, ask_again
 from actions.fallback import fallback_events
 from actions.slots import (
     intent,
@@ -201,8 +202,7 @@ class ValidateReportForm(FormValidationAction):
     ) -> dict[str, Any]:
         code = value if value in SERVICE_CODES else service_from_words(value)
         if code is None:
-            dispatcher.utter_message(text=text("service_unknown", language(tracker)))
-            return {"service": None}
+            return ask_again(dispatcher, tracker, "service", "service_unknown")
         events: dict[str, Any] = {"service": code}
         if code != tracker.get_slot("service"):
             events["attributes"] = {}
@@ -217,8 +217,7 @@ class ValidateReportForm(FormValidationAction):
         said = str(value or "").strip()
         vague = normalized(said) in {"i dont know", "idk", "no se", "no lo se"}
         if len(said) < 4 or vague or said.startswith("/"):
-            dispatcher.utter_message(text=text("location_too_short", language(tracker)))
-            return {"location": None}
+            return ask_again(dispatcher, tracker, "location", "location_too_short")
         return {"location": said[:300]}
 
     def validate_description(
@@ -226,8 +225,7 @@ class ValidateReportForm(FormValidationAction):
     ) -> dict[str, Any]:
         said = str(value or "").strip()
         if len(said) < 3:
-            dispatcher.utter_message(text=text("description_too_short", language(tracker)))
-            return {"description": None}
+            return ask_again(dispatcher, tracker, "description", "description_too_short")
         return {"description": said[:4000]}
 
     def validate_attribute_answer(
@@ -240,8 +238,7 @@ class ValidateReportForm(FormValidationAction):
         if parsed is None:
             number = attribute.get("datatype") == "number"
             key = "attribute_number" if number else "attribute_invalid"
-            dispatcher.utter_message(text=text(key, language(tracker)))
-            return {"attribute_answer": None}
+            return ask_again(dispatcher, tracker, "attribute_answer", key)
         answers = dict(tracker.get_slot("attributes") or {})
         answers[attribute["code"]] = parsed
         # Emptied again so the form asks the next required attribute, if any.
@@ -258,17 +255,13 @@ class ValidateReportForm(FormValidationAction):
         digits = re.sub(r"[\s().+-]", "", said)
         if digits.isdigit() and 7 <= len(digits) <= 15:
             return {"contact": said[:40]}
-        dispatcher.utter_message(text=text("contact_invalid", language(tracker)))
-        return {"contact": None}
+        return ask_again(dispatcher, tracker, "contact", "contact_invalid")
 
 
-class ActionAskService(Action):
-    def name(self) -> str:
-        return "action_ask_service"
+class ActionAskService(Reply):
+    action_name = "action_ask_service"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         buttons = [
             {"title": name, "payload": f"/report_{code}"}
@@ -278,13 +271,10 @@ class ActionAskService(Action):
         return []
 
 
-class ActionAskAttributeAnswer(Action):
-    def name(self) -> str:
-        return "action_ask_attribute_answer"
+class ActionAskAttributeAnswer(Reply):
+    action_name = "action_ask_attribute_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         attribute = pending_attribute(tracker)
         if attribute is None:
             return []
@@ -337,15 +327,12 @@ def _summary_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     return [SlotSet("review_step", "summary"), SlotSet("duplicate_id", None)]
 
 
-class ActionReviewReport(Action):
+class ActionReviewReport(Reply):
     """After the form: a likely duplicate nearby is offered first, then the summary."""
 
-    def name(self) -> str:
-        return "action_review_report"
+    action_name = "action_review_report"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         service, lat, long = (tracker.get_slot(s) for s in ("service", "lat", "long"))
         nearby: list[dict[str, Any]] = []
@@ -379,15 +366,12 @@ class ActionReviewReport(Action):
         ]
 
 
-class ActionReviewAnswer(Action):
+class ActionReviewAnswer(Reply):
     """A yes or a no: to the duplicate offer, to the summary, or to nothing pending."""
 
-    def name(self) -> str:
-        return "action_review_answer"
+    action_name = "action_review_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         step = tracker.get_slot("review_step")
         yes = intent(tracker) == "affirm"

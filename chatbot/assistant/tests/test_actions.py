@@ -221,14 +221,19 @@ def form_validate(t: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return dispatcher.messages, slots_of(events)
 
 
-def test_first_message_gives_service_street_and_description_then_asks_the_size() -> None:
+def first_message(service: str, said: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report form on the message that started a report of ``service``."""
     t = tracker(
-        slots={"service": "pothole", "requested_slot": None},
-        text="theres a huge hole on elm st",
-        intent="report_pothole",
+        slots={"service": service, "requested_slot": None},
+        text=said,
+        intent=f"report_{service}",
         active_loop="report_form",
     )
-    messages, slots = form_validate(t)
+    return form_validate(t)
+
+
+def test_first_message_gives_service_street_and_description_then_asks_the_size() -> None:
+    messages, slots = first_message("pothole", "theres a huge hole on elm st")
     assert messages == []
     assert slots["location"] == "elm st"
     assert slots["description"] == "theres a huge hole on elm st"
@@ -236,13 +241,7 @@ def test_first_message_gives_service_street_and_description_then_asks_the_size()
 
 
 def test_without_a_street_the_form_asks_where() -> None:
-    t = tracker(
-        slots={"service": "streetlight", "requested_slot": None},
-        text="light on my corner been out a week",
-        intent="report_streetlight",
-        active_loop="report_form",
-    )
-    _, slots = form_validate(t)
+    _, slots = first_message("streetlight", "light on my corner been out a week")
     assert "location" not in slots
     assert slots["requested_slot"] == "location"
 
@@ -311,6 +310,14 @@ def test_service_typed_in_words_when_asked() -> None:
 
 
 # --- Review: a likely duplicate first, then the summary; filing on yes
+
+
+def answer_summary(
+    *, intent: str = "affirm", language: str = "en"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The resident's yes (or no) to the summary of REPORT."""
+    slots = {**REPORT, "language": language, "review_step": "summary"}
+    return run(ActionReviewAnswer(), tracker(slots=slots, intent=intent))
 
 
 def test_review_offers_the_nearby_duplicate(city: Any) -> None:
@@ -384,9 +391,7 @@ def test_yes_files_through_open311_with_the_chatbot_key(city: Any) -> None:
             }
         ],
     )
-    messages, events = run(
-        ActionReviewAnswer(), tracker(slots={**REPORT, "review_step": "summary"}, intent="affirm")
-    )
+    messages, events = answer_summary()
     post = next(c for c in city.calls if c.request.method == "POST")
     form = parse_qs(post.request.body)
     assert form == {
@@ -411,9 +416,7 @@ def test_rejected_submission_says_why(city: Any) -> None:
         status=400,
         json=[{"code": 400, "description": "attribute[size]: size must be one of: small"}],
     )
-    messages, events = run(
-        ActionReviewAnswer(), tracker(slots={**REPORT, "review_step": "summary"}, intent="affirm")
-    )
+    messages, events = answer_summary()
     assert "size must be one of" in messages[0]["text"]
     assert slots_of(events)["review_step"] is None
 
@@ -438,10 +441,7 @@ def test_filed_in_spanish_gives_the_notice_in_spanish(
         f"{BASE}/open311/v2/requests.json",
         json=[{"service_request_id": "SR-2026-000778", "service_notice": notice}],
     )
-    messages, _ = run(
-        ActionReviewAnswer(),
-        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
-    )
+    messages, _ = answer_summary(language="es")
     post = next(c for c in city.calls if c.request.method == "POST")
     assert post.request.headers["Accept-Language"] == "es"
     said = messages[0]["text"]
@@ -455,10 +455,7 @@ def test_an_untranslatable_notice_is_left_out_in_spanish(city: Any) -> None:
         f"{BASE}/open311/v2/requests.json",
         json=[{"service_request_id": "SR-2026-000779", "service_notice": "Crews are busy."}],
     )
-    messages, _ = run(
-        ActionReviewAnswer(),
-        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
-    )
+    messages, _ = answer_summary(language="es")
     assert "SR-2026-000779" in messages[0]["text"]
     assert "Crews" not in messages[0]["text"]
 
@@ -473,10 +470,7 @@ def test_rejected_in_spanish_names_the_answers_to_check_in_spanish(city: Any) ->
             {"code": 400, "description": "long: The point is outside the city."},
         ],
     )
-    messages, _ = run(
-        ActionReviewAnswer(),
-        tracker(slots={**REPORT, "language": "es", "review_step": "summary"}, intent="affirm"),
-    )
+    messages, _ = answer_summary(language="es")
     said = messages[0]["text"]
     assert "La ciudad no pudo recibir este reporte: revisa los detalles, la ubicación." in said
     assert "must be" not in said and "outside" not in said
@@ -486,17 +480,13 @@ def test_city_down_keeps_the_report_for_a_retry(city: Any) -> None:
     city.post(
         f"{BASE}/open311/v2/requests.json", body=requests.ConnectionError("connection refused")
     )
-    messages, events = run(
-        ActionReviewAnswer(), tracker(slots={**REPORT, "review_step": "summary"}, intent="affirm")
-    )
+    messages, events = answer_summary()
     assert "can't reach" in messages[0]["text"]
     assert events == []
 
 
 def test_no_to_the_summary_files_nothing(city: Any) -> None:
-    messages, _ = run(
-        ActionReviewAnswer(), tracker(slots={**REPORT, "review_step": "summary"}, intent="deny")
-    )
+    messages, _ = answer_summary(intent="deny")
     assert "didn't send anything" in messages[0]["text"]
     assert not [c for c in city.calls if c.request.method == "POST"]
 

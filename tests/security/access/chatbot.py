@@ -4,6 +4,7 @@ the answer is a polite 503."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -48,6 +49,60 @@ ENTRIES: dict[str, Endpoint] = {
         ),
         Case(
             "resident", "POST", "/api/v1/chat/photos", expect(201), data=photo, format="multipart"
+        ),
+    ),
+}
+
+
+# The messaging gateways' webhooks: whoever holds the provider's secret (pyproject's test
+# environment) is the owner; anyone else, signed in or not, is refused (403).
+TWILIO = "/api/v1/chat/twilio"
+WHATSAPP = "/api/v1/chat/whatsapp"
+TWILIO_HELP = {"MessageSid": "SM" + "5" * 32, "From": "+16175550188", "Body": "HELP"}
+
+
+def twilio_signed(token: str) -> dict[str, str]:
+    from chatbot.sms import signature_compute
+
+    signature = signature_compute(url="http://testserver" + TWILIO, params=TWILIO_HELP, token=token)
+    return {"HTTP_X_TWILIO_SIGNATURE": signature}
+
+
+def handshake(token: str) -> dict[str, str]:
+    return {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "42"}
+
+
+ENTRIES |= {
+    "api/v1/chat/twilio": Endpoint(
+        Case("anonymous", "POST", TWILIO, expect(403), data=TWILIO_HELP, format="multipart"),
+        Case(
+            "other_resident",
+            "POST",
+            TWILIO,
+            expect(403),
+            data=TWILIO_HELP,
+            format="multipart",
+            headers=twilio_signed("another-accounts-token"),
+        ),
+        Case(
+            "resident",
+            "POST",
+            TWILIO,
+            expect(200),
+            data=TWILIO_HELP,
+            format="multipart",
+            headers=twilio_signed(os.environ.get("TWILIO_AUTH_TOKEN", "")),
+        ),
+    ),
+    "api/v1/chat/whatsapp": Endpoint(
+        Case("anonymous", "POST", WHATSAPP, expect(403), data={"object": "x", "entry": []}),
+        Case("other_resident", "GET", WHATSAPP, expect(403), data=handshake("a guess")),
+        Case(
+            "resident",
+            "GET",
+            WHATSAPP,
+            expect(200),
+            data=handshake(os.environ.get("WHATSAPP_VERIFY_TOKEN", "")),
         ),
     ),
 }

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.conftest import BOSTON
+from tests.conftest import BOSTON, jpeg_bytes
 from tests.security.access import Case, Endpoint, expect
 from tests.security.access.fixtures import closed_public_id, order_pk
 from tests.security.conftest import World
@@ -211,6 +211,24 @@ ENTRIES: dict[str, Endpoint] = {
     P + "requests/<str:public_id>": public(lambda w: f"/{P}requests/{public_id(w)}"),
     P + "requests/<str:public_id>/timeline": public(
         lambda w: f"/{P}requests/{public_id(w)}/timeline"
+    ),
+    # Only the reporter corrects a request just filed: adding photos (and PATCH on the
+    # request's own path, tests/intake/test_edit.py); anyone else does not see it (404).
+    P + "requests/<str:public_id>/photos": Endpoint(
+        *(
+            Case(
+                who,
+                "POST",
+                lambda w: f"/{P}requests/{public_id(w)}/photos",
+                expect(code),
+                data=lambda w: {
+                    "photos": [SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")]
+                },
+                format="multipart",
+                check=no_contact_data,
+            )
+            for who, code in (("anonymous", 404), ("other_resident", 404), ("resident", 200))
+        )
     ),
     # Anyone signed in may follow a public request (instead of filing it again).
     P + "requests/<str:public_id>/follow": signed_in(

@@ -42,6 +42,14 @@ ENTRIES: dict[str, Endpoint] = {
     "track": page("/track"),
     "track/<str:public_id>": page(track),
     "track/<str:public_id>/live": page(lambda w: track(w) + "/live"),
+    # The reporter's corrections within the edit window: the signed-in reporter (or the
+    # browser that filed it); anyone else does not see it.
+    "track/<str:public_id>/edit": Endpoint(
+        *(
+            Case(who, "GET", lambda w: track(w) + "/edit", expect(code), browser=True)
+            for who, code in (("anonymous", 404), ("other_resident", 404), ("resident", 200))
+        )
+    ),
     # The installable app (backend/web/installable.py): nobody's data.
     "manifest.webmanifest": page("/manifest.webmanifest"),
     "sw.js": page("/sw.js"),

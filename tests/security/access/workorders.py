@@ -78,17 +78,37 @@ def not_cancelled(world: World, response: Any) -> None:
     assert order(world).status != WorkOrderStatus.CANCELLED
 
 
-def console_cancel(who: str, status: int, *, check: Any) -> Case:
-    """``who`` cancels the order from the console (a form post); ``check`` looks at it after."""
+def console_post(who: str, status: int, action: str, data: dict[str, str], check: Any) -> Case:
+    """``who`` posts a console form of the order's page; ``check`` looks at it after."""
     return Case(
         who,
         "POST",
-        lambda w: f"/staff/workorders/{order(w).pk}/cancel",
+        lambda w: f"/staff/workorders/{order(w).pk}/{action}",
         expect(status),
-        data={"close_reason": "cancelled"},
+        data=data,
         browser=True,
         check=check,
     )
+
+
+def console_cancel(who: str, status: int, *, check: Any) -> Case:
+    """``who`` cancels the order from the console."""
+    return console_post(who, status, "cancel", {"close_reason": "cancelled"}, check)
+
+
+def hidden(world: World, response: Any) -> None:
+    world.service_request.refresh_from_db()
+    assert world.service_request.hidden_at is not None
+
+
+def not_hidden(world: World, response: Any) -> None:
+    world.service_request.refresh_from_db()
+    assert world.service_request.hidden_at is None
+
+
+def console_hide(who: str, status: int, *, check: Any) -> Case:
+    """``who`` hides the order's request from the public (moderation)."""
+    return console_post(who, status, "moderation/hide", {"reason": "Abusive"}, check)
 
 
 IMPORTED_ID = "BOS-ACCESS-1"
@@ -224,6 +244,12 @@ ENTRIES: dict[str, Endpoint] = {
         console_cancel("anonymous", 302, check=not_cancelled),
         console_cancel("other_crew", 403, check=not_cancelled),
         console_cancel("supervisor", 302, check=cancelled),
+    ),
+    # Another department's staff find nothing (404); the department's crew may not (403).
+    "staff/workorders/<int:pk>/moderation/<slug:action>": Endpoint(
+        console_hide("anonymous", 302, check=not_hidden),
+        console_hide("other_crew", 404, check=not_hidden),
+        console_hide("supervisor", 302, check=hidden),
     ),
     "feedback/<str:token>": Endpoint(
         Case("anonymous", "GET", f"/feedback/{FORGED}", expect(404), browser=True),

@@ -256,7 +256,41 @@
     $("f-photos").textContent = "";
     photos.forEach(function (link) { $("f-photos").appendChild(link); });
     $("f-photos-box").hidden = !photos.length;
+    offerTemplates(order);
     showActions();
+  }
+
+  // The staff's response templates (filled in by the server for this order) next to each
+  // message for the resident: choosing one fills the box. Those of the status the action
+  // leads to, or of any status.
+  var TEMPLATE_STATUS = { start: "in_progress", hold: "on_hold", resume: "in_progress", complete: "completed" };
+
+  function offerTemplates(order) {
+    var templates = order.response_templates || [];
+    Array.prototype.forEach.call(document.querySelectorAll("#actions form"), function (form) {
+      var box = form.elements.public_note;
+      if (!box) return;
+      var target = TEMPLATE_STATUS[form.getAttribute("data-action")] || order.status;
+      var mine = templates.filter(function (t) { return !t.status || t.status === target; });
+      var select = $(box.id + "-template");
+      if (!select) {
+        select = node("select", { id: box.id + "-template" });
+        select.addEventListener("change", function () {
+          if (select.value) box.value = select.options[select.selectedIndex].getAttribute("data-text");
+        });
+        var label = node("label", { for: select.id, text: S.templatePick });
+        box.parentNode.insertBefore(label, box.previousElementSibling || box);
+        box.parentNode.insertBefore(select, box.previousElementSibling || box);
+      }
+      select.textContent = "";
+      select.appendChild(node("option", { value: "", text: S.templateNone }));
+      mine.forEach(function (t) {
+        var option = node("option", { value: String(t.id), text: t.name });
+        option.setAttribute("data-text", t.text);
+        select.appendChild(option);
+      });
+      select.hidden = select.previousElementSibling.hidden = !mine.length;
+    });
   }
 
   // The actions the server allows now; all of them while this phone still has actions

@@ -1,0 +1,35 @@
+"""How the schemathesis tests (tests/open311/, tests/security/) run their generated calls:
+in-process against the WSGI application, inside the test's transaction, with the same
+examples on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, settings
+
+# Reproducible and bounded: the same examples on every run (a failure is reproducible), no
+# example database, the explicit examples then generated ones; each test sets max_examples.
+SCHEMA_RUN = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@contextmanager
+def connection_kept_across_calls() -> Iterator[None]:
+    """The WSGI handler closes the database connection when a request ends (Django's test
+    client switches that off the same way): the test's transaction must outlive each call."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
