@@ -216,6 +216,13 @@ class EventOut(serializers.Serializer):
     note = serializers.CharField(source="public_note")
 
 
+class CommentOut(serializers.Serializer):
+    """A resident's comment as published by staff: the words only, never who wrote them."""
+
+    at = serializers.DateTimeField(source="moderated_at", help_text="When staff published it")
+    text = serializers.CharField()
+
+
 class DescriptionOut(serializers.CharField):
     """A request's description as residents read it: where a moderator removed a part, the
     marker in the reader's language."""
@@ -245,6 +252,11 @@ class RequestPublicOut(serializers.Serializer):
     duplicate_of = serializers.SerializerMethodField()
     photos = PhotoOut(many=True)
     events = EventOut(many=True, source="public_event_list")
+    comments = CommentOut(
+        many=True,
+        source="public_comment_list",
+        help_text="Residents' comments staff published, oldest first",
+    )
     supporters = serializers.IntegerField(
         source="supporters_count", help_text="How many people reported this too"
     )
@@ -429,6 +441,11 @@ class TimelineOut(serializers.Serializer):
     service_request_id = serializers.CharField(source="public_id")
     status = serializers.CharField()
     events = EventOut(many=True, source="public_event_list")
+    comments = CommentOut(
+        many=True,
+        source="public_comment_list",
+        help_text="Residents' comments staff published, oldest first",
+    )
     photos = PhotoOut(many=True, help_text="`kind`: report (the resident's) or proof (the crew's)")
 
 

@@ -13,7 +13,9 @@ from django.utils import timezone
 from backend.photos.models import Photo
 from backend.service_requests.models import (
     OPEN_STATUSES,
+    CommentState,
     ModerationVersion,
+    ResidentComment,
     ServiceRequest,
     ServiceRequestEvent,
 )
@@ -25,14 +27,22 @@ def public_events(queryset: QuerySet[ServiceRequestEvent]) -> QuerySet[ServiceRe
 
 
 def with_public_history(queryset: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
-    """The requests with all their photos and their public events (``public_event_list``),
-    oldest first."""
+    """The requests with all their photos, their public events (``public_event_list``) and
+    the residents' comments staff published (``public_comment_list``, by the time they were
+    published), oldest first."""
     return queryset.prefetch_related(
         Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id")),
         Prefetch(
             "events",
             queryset=public_events(ServiceRequestEvent.objects.order_by("created_at", "id")),
             to_attr="public_event_list",
+        ),
+        Prefetch(
+            "comments",
+            queryset=ResidentComment.objects.filter(state=CommentState.PUBLISHED)
+            .only("service_request_id", "text", "moderated_at")
+            .order_by("moderated_at", "id"),
+            to_attr="public_comment_list",
         ),
     )
 

@@ -243,6 +243,12 @@ def _track_context(service_request: ServiceRequest) -> dict[str, Any]:
         }
         for event in getattr(service_request, "public_event_list", [])
     ]
+    # Residents' comments staff published (through a partner's front end), in time order.
+    events += [
+        {"at": comment.moderated_at, "status": "", "note": comment.text, "comment": True}
+        for comment in getattr(service_request, "public_comment_list", [])
+    ]
+    events.sort(key=lambda entry: entry["at"])
     return {
         "sr": service_request,
         "status_label": STATUS_LABELS.get(Status(service_request.status), service_request.status),

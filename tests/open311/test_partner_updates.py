@@ -345,6 +345,40 @@ def test_only_published_comments_appear_in_public_without_their_author(
         resident_comment_publish(comment=second, actor=None)
 
 
+def test_a_published_comment_shows_on_the_track_page_and_in_the_app_without_its_author(
+    api: APIClient, partner_key: str, request_open: ServiceRequest
+) -> None:
+    post(api, update_form(partner_key, request_open, update_id="a", description="Text one"))
+    post(api, update_form(partner_key, request_open, update_id="b", description="Text two"))
+    post(api, update_form(partner_key, request_open, update_id="c", description="Text three"))
+    first, second, third = ResidentComment.objects.order_by("id")
+    track = reverse("web:track", args=[request_open.public_id])
+    detail = f"/mobile/v1/requests/{request_open.public_id}"
+    timeline = f"{detail}/timeline"
+    for url in (track, detail, timeline):
+        assert b"Text one" not in Client().get(url).content  # pending: nobody sees it yet
+    resident_comment_publish(comment=first, actor=None)
+    resident_comment_reject(comment=second, actor=None, reason="Abusive")
+    page = Client().get(track).content.decode()
+    assert "A resident wrote" in page and "Text one" in page
+    assert "Text two" not in page and "Text three" not in page
+    for url in (detail, timeline):
+        response = APIClient().get(url)
+        assert response.status_code == 200, response.content
+        comments = response.json()["comments"]
+        assert [c["text"] for c in comments] == ["Text one"]
+        assert comments[0]["at"]
+    for body in (page, *(APIClient().get(u).content.decode() for u in (detail, timeline))):
+        for private in (*NAME, EMAIL):
+            assert private not in body
+    # Oldest first, with the request's own events on the track page.
+    resident_comment_publish(comment=third, actor=None)
+    comments = APIClient().get(timeline).json()["comments"]
+    assert [c["text"] for c in comments] == ["Text one", "Text three"]
+    page = Client().get(track).content.decode()
+    assert page.index("Text one") < page.index("Text three")
+
+
 def test_existing_feed_items_keep_their_shape(
     api: APIClient, partner_key: str, request_open: ServiceRequest
 ) -> None:

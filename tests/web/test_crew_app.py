@@ -31,6 +31,7 @@ from playwright.sync_api import (
 from rest_framework.authtoken.models import Token
 
 from backend.intake.services import PhotoUpload
+from backend.service_requests.models import ServiceRequest
 from mobile_api.models import ActionReplay
 from tests.conftest import BOSTON, jpeg_bytes
 from tests.photos.images import encode, exif_block
@@ -380,6 +381,7 @@ def test_installable_worker_scoped_to_crew_and_the_shell_offline(
         team=staff.team,
         actor=staff.supervisor,
     )
+    ServiceRequest.objects.filter(pk=later.service_request_id).update(supporters_count=3)
     context, page = phone(browser, base)
     sign_in(page, base, username=staff.crew.username, password=PASSWORD)
     page.wait_for_selector(f'#queue a[data-id="{later.pk}"]')
@@ -414,6 +416,17 @@ def test_installable_worker_scoped_to_crew_and_the_shell_offline(
     page.wait_for_selector('body[data-live="open"]')
     assert_accessible(page)
     page.screenshot(path=shots / "crew-queue-phone.png", full_page=True)
+
+    # "Most reported" first: the one three residents said "me too" to, and it is kept
+    assert "Me too: 3" in links.nth(1).inner_text()
+    page.select_option("#queue-sort", "supporters")
+    assert links.nth(0).get_attribute("data-id") == str(later.pk)
+    page.reload()
+    page.wait_for_selector(f'#queue a[data-id="{later.pk}"]')
+    assert page.locator("#queue-sort").input_value() == "supporters"
+    assert page.locator("#queue a").nth(0).get_attribute("data-id") == str(later.pk)
+    page.select_option("#queue-sort", "due")
+    assert page.locator("#queue a").nth(0).get_attribute("data-id") == str(overdue.pk)
 
     # Live: an order given to the team appears without a reload
     page.evaluate("window.__notReloaded = true")

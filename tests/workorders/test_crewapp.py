@@ -14,7 +14,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 from PIL import Image
+from rest_framework.serializers import ChoiceField
 
+from mobile_api.crew_serializers import CrewListQueryIn
 from tests.workorders.factories import Staff, user_make
 from workorders.crewapp.views import APP_STATIC
 
@@ -64,9 +66,17 @@ def test_crews_and_supervisors_get_the_app(staff: Staff, who: str, settings: Any
     html = response.content.decode()
     assert '<link rel="manifest" href="/crew/manifest.webmanifest">' in html
     assert 'type="file" accept="image/*" capture="environment" multiple' in html
-    # Every hold reason the API accepts, and only those
-    reasons = re.findall(r'<option value="(\w+)">', html)
-    assert reasons == ["parts", "weather", "access", "contractor", "other"]
+
+    # Every hold reason the API accepts, and only those; the queue's orders likewise
+    def options(select_id: str) -> list[str]:
+        select = re.search(rf'<select id="{select_id}".*?</select>', html, flags=re.DOTALL)
+        assert select, select_id
+        return re.findall(r'<option value="(\w+)">', select[0])
+
+    assert options("hold-reason") == ["parts", "weather", "access", "contractor", "other"]
+    sort = CrewListQueryIn().fields["sort"]
+    assert isinstance(sort, ChoiceField)
+    assert options("queue-sort") == list(sort.choices)
     config = json_script(html, "crew-config")
     assert config["user"] == getattr(staff, who).pk
     assert config["queue"].startswith("/mobile/v1/crew/workorders?status=")

@@ -85,6 +85,7 @@ def _strings() -> dict[str, str]:
         "overdue": _("Overdue"),
         "due": _("Due {time}"),
         "noDue": _("No due time"),
+        "supporters": _("Me too: {count}"),
         "away": _("{distance} away"),
         "heldFor": _("On hold: {reason}, since {time}"),
         "noDescription": _("No description."),

@@ -8,6 +8,7 @@
   var S = JSON.parse(document.getElementById("crew-strings").textContent);
   var C = JSON.parse(document.getElementById("crew-config").textContent);
   var LAST_USER = "city311-crew-user";
+  var SORT = "city311-crew-sort";
   var outbox = window.CrewOutbox.create({
     user: C.user, api: C.api, csrfUrl: C.csrfUrl, csrfCookie: C.csrfCookie,
   });
@@ -140,9 +141,14 @@
     return new Date(a.due_at) - new Date(b.due_at);
   }
 
+  // "Most reported": the requests most residents said "me too" to first, then by due time.
+  function bySupporters(a, b) {
+    return (b.service_request.supporters || 0) - (a.service_request.supporters || 0) || byDue(a, b);
+  }
+
   function renderQueue() {
     var list = $("queue");
-    var orders = state.orders.slice().sort(byDue);
+    var orders = state.orders.slice().sort($("queue-sort").value === "supporters" ? bySupporters : byDue);
     list.textContent = "";
     if (!orders.length && state.loaded) list.appendChild(node("li", { class: "hint", text: S.empty }));
     orders.forEach(function (order) {
@@ -159,6 +165,7 @@
           node("span", { text: order.due_at ? fill(S.due, { time: when(order.due_at) }) : S.noDue }),
           away ? node("span", { class: "away", text: fill(S.away, { distance: away }) }) : null,
           waiting ? node("span", { class: "badge wait", text: fill(S.waitingHere, { count: waiting }) }) : null,
+          sr.supporters ? node("span", { class: "supporters", text: fill(S.supporters, { count: sr.supporters }) }) : null,
         ]),
       ])]));
     });
@@ -513,6 +520,13 @@
       }, function () {}, { maximumAge: 60000, timeout: 30000 });
     }
     $("queue-status").textContent = S.loading;
+    // The chosen order of the queue is kept on this phone.
+    var sort = $("queue-sort");
+    sort.value = localStorage.getItem(SORT) === "supporters" ? "supporters" : "due";
+    sort.addEventListener("change", function () {
+      localStorage.setItem(SORT, sort.value);
+      renderQueue();
+    });
     // Another user signed in on this phone: the last one's kept orders go.
     var last = localStorage.getItem(LAST_USER);
     var cleared = last && last !== String(C.user) && "caches" in window
