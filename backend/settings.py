@@ -351,6 +351,12 @@ CHATBOT_RASA_URL = env_str(
 CHATBOT_RASA_TIMEOUT_SECONDS = env_int("CHATBOT_RASA_TIMEOUT_SECONDS", 15, minimum=1)
 # Offered when the assistant is down or does not understand twice.
 CHATBOT_WEB_FORM_URL = env_str("CHATBOT_WEB_FORM_URL", "/report")
+# "Talk to a person" (chatbot/handoffs.py): the call centre's hours are the opening hours and
+# holidays of this department (workorders.OpeningHours, the same calendar as its SLAs); unset
+# or unknown: Monday to Friday, 08:00-17:00 in TIME_ZONE. A number kept for a callback or an
+# agent's answer is erased when the agent closes the conversation, or after this many days.
+CHATBOT_AGENT_DEPARTMENT = env_str("CHATBOT_AGENT_DEPARTMENT", "")
+CHATBOT_HANDOFF_KEEP_DAYS = env_int("CHATBOT_HANDOFF_KEEP_DAYS", 7, minimum=1)
 # Messaging gateways (chatbot/gateway.py; docs/chatbot.md, "SMS and WhatsApp"). Phone numbers
 # are known by a keyed hash (HMAC-SHA256 with this key; derived from SECRET_KEY when unset:
 # set it in production, or a new SECRET_KEY forgets who opted out).

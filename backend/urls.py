@@ -65,6 +65,7 @@ urlpatterns = [
     path("api/v1/", include("chatbot.urls")),
     path("crew/", include("workorders.crewapp.urls")),  # the crews' field app
     path("", include("workorders.web.urls")),
+    path("", include("chatbot.inbox_urls")),  # the agent inbox (staff console)
     path("", include("analytics.web.urls")),
     path("open311/", include("backend.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,7 +5,9 @@ The client sends ``{"type": "message", "conversation_id"?, "message", "language"
 conversation) and gets ``{"type": "replies", "conversation_id", "replies": [{"text",
 "buttons"}]}``, or ``{"type": "error", "status", "detail", "errors", "conversation_id"?}``:
 400/404 for bad input naming the field, 429 when throttled, 503 (with the web form's
-address in ``detail``) while the assistant is down. The socket stays open either way.
+address in ``detail``) while the assistant is down. The socket stays open either way. Once it
+has a conversation, the socket also gets an agent's answers in it (``{"type": "replies",
+"agent": true, ...}``; chatbot/handoffs.py).
 The signed-in resident is the session's (the widget runs on the site's own pages)."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 
 from backend.api_errors import _flatten
 from backend.ratelimit import rate_setting, throttle
+from chatbot.handoffs import chat_group
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import ChatIn
 from chatbot.services import ChatUnavailable, chat_message_send, conversation_start
@@ -39,7 +42,32 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         fields = {k: v for k, v in content.items() if k != "type"}
-        await self.send_json(await self._handle(fields))
+        answer = await self._handle(fields)
+        await self.send_json(answer)
+        await self._join(answer.get("conversation_id") or "")
+
+    async def _join(self, public_id: str) -> None:
+        """Listens to the conversation's group: an agent's answer comes that way."""
+        joined: set[str] = getattr(self, "joined", set())
+        if not public_id or public_id in joined or self.channel_layer is None:
+            return
+        await self.channel_layer.group_add(chat_group(public_id), self.channel_name)
+        joined.add(public_id)
+        self.joined = joined
+
+    async def disconnect(self, code: int) -> None:
+        for public_id in getattr(self, "joined", set()):
+            await self.channel_layer.group_discard(chat_group(public_id), self.channel_name)
+
+    async def chat_agent(self, event: dict[str, Any]) -> None:
+        """An agent's answer (``chatbot.handoffs.web_deliver``), shown like a reply."""
+        await self.send_json(
+            {
+                "type": "replies",
+                "agent": True,
+                "replies": [{"text": str(event.get("text", "")), "buttons": []}],
+            }
+        )
 
     @database_sync_to_async
     def _handle(self, fields: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from backend.photos.uploads import photo_limit_mb
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.services import service_request_contact_phone_add
+from chatbot.handoffs import handoff_phone_record
 from chatbot.models import (
     ChatMessage,
     Conversation,
@@ -424,6 +425,9 @@ def gateway_turn(*, inbound: Inbound, media_fetch: MediaFetch) -> Turn:
     taken.save(update_fields=["chat_message"])
     if logged is not None:
         _filed_record(contact=contact, since=logged, address=inbound.address)
+    # Asked for a person in this turn (or earlier in it): the agent's answer and a callback
+    # need the number, kept on the handoff until it is closed (chatbot/handoffs.py).
+    handoff_phone_record(conversation=conversation, phone=address_normalize(inbound.address))
     return Turn(replies=notes + replies, language=language)
 
 

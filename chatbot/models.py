@@ -144,3 +144,56 @@ class GatewayRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} {self.service_request_id}"
+
+
+# --- A person when needed (chatbot/handoffs.py): the agent inbox in the staff console
+
+
+class HandoffKind(models.TextChoices):
+    LIVE = "live", "Live (during the call centre's hours)"
+    CALLBACK = "callback", "Callback (asked outside the hours)"
+
+
+class HandoffState(models.TextChoices):
+    WAITING = "waiting", "Waiting for an agent"
+    ANSWERED = "answered", "An agent answered"
+    CLOSED = "closed", "Closed"
+
+
+class Handoff(models.Model):
+    """A resident asked for a person. During the call centre's hours (``LIVE``) the
+    conversation waits in the agent inbox and the assistant stays quiet until an agent
+    closes it; outside them (``CALLBACK``) a callback request is listed in the same inbox,
+    due when the call centre opens again. ``phone`` is the gateway's number (SMS,
+    WhatsApp), kept only while the handoff is open: erased when it is closed, and after
+    ``CHATBOT_HANDOFF_KEEP_DAYS`` whatever its state."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="handoffs"
+    )
+    kind = models.CharField(max_length=10, choices=HandoffKind.choices)
+    state = models.CharField(
+        max_length=10, choices=HandoffState.choices, default=HandoffState.WAITING
+    )
+    requested_at = models.DateTimeField()
+    callback_after = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=16, help_text="The conversation's source")
+    phone = models.CharField(max_length=32, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["state", "requested_at"])]
+        permissions = [
+            ("answer_conversations", "Can answer residents' conversations in the agent inbox")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state} {self.requested_at:%Y-%m-%d %H:%M}"

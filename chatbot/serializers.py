@@ -79,3 +79,17 @@ class ChatPhotoIn(serializers.Serializer):
 
 class ChatPhotoOut(serializers.Serializer):
     photo = serializers.CharField(help_text="Pass as metadata.photo with the next message")
+
+
+class ChatHoursIntervalOut(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="0 = Monday")
+    opens = serializers.CharField(help_text="HH:MM, local time")
+    closes = serializers.CharField(help_text="HH:MM, local time (24:00: midnight)")
+
+
+class ChatHoursOut(serializers.Serializer):
+    time_zone = serializers.CharField()
+    open_now = serializers.BooleanField()
+    closes_at = serializers.DateTimeField(allow_null=True)
+    next_open = serializers.DateTimeField(allow_null=True)
+    hours = ChatHoursIntervalOut(many=True)

@@ -6,7 +6,9 @@ signed-in resident).
 The assistant speaks to the city only through Open311 (chatbot/assistant/actions). Its
 actions cannot see the photos Django holds, nor who is signed in, so they say what they did
 in a custom message, ``{"city311": {"filed": "SR-..", "photo": ref}}`` or ``{"city311":
-{"follow": "SR-.."}}``; ``chat_message_send`` acts on it and never shows it to the resident.
+{"follow": "SR-.."}}`` or ``{"city311": {"handoff": true}}`` (a person: chatbot/handoffs.py);
+``chat_message_send`` acts on it and never shows it to the resident. While a person handles
+the conversation, its messages are logged and not relayed.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ from backend.photos.services import (
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.service_requests.selectors import service_request_get_visible
 from backend.service_requests.services import service_request_follower_add
+from chatbot.handoffs import handoff_active, handoff_request
 from chatbot.models import ChatMessage, ChatPhoto, Conversation, Direction
 from chatbot.relay import AssistantUnavailable, rasa_send
+from chatbot.selectors import conversation_requests
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +174,9 @@ def chat_message_send(
         inbound_meta["photo"] = photo
     if location:
         inbound_meta["location_shared"] = True  # never the coordinates in the log
+    handoff = handoff_active(conversation=conversation)
+    if handoff is not None:
+        inbound_meta["handoff"] = handoff.pk
     _log(
         conversation=conversation,
         direction=Direction.IN,
@@ -177,11 +184,20 @@ def chat_message_send(
         language=language,
         meta=inbound_meta,
     )
+    if handoff is not None:
+        # A person handles the conversation: the assistant stays quiet until they close it;
+        # the message waits in the agent inbox.
+        return []
     account = _user(user)
     rasa_metadata: dict[str, Any] = {
         "language": language,
         "user": account.pk if account else None,
+        "channel": conversation.source,
     }
+    own = conversation_requests(conversation=conversation)
+    if own:
+        # "What's the status of my report?": only this resident's requests (public ids).
+        rasa_metadata["requests"] = own
     if photo:
         rasa_metadata["photo"] = photo
     if location:
@@ -242,6 +258,9 @@ def _assistant_effect(
     if isinstance(follow, str):
         followed = chat_follow(public_id=follow, user=user)
         return {"followed": follow, "account_follows": followed}
+    if effect.get("handoff") is True:
+        handoff = handoff_request(conversation=conversation)
+        return {"handoff": handoff.pk, "handoff_kind": handoff.kind}
     return {"ignored": sorted(effect)}
 
 

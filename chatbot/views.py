@@ -20,10 +20,12 @@ from backend.errors import City311Error, ErrorCode
 from backend.parsers import JSONParser
 from backend.photos.uploads import photo_size_check
 from backend.ratelimit import chat_throttle
+from chatbot.handoffs import agent_hours
 from chatbot.models import Conversation
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import (
     CHAT_UNAVAILABLE_SCHEMA,
+    ChatHoursOut,
     ChatIn,
     ChatOut,
     ChatPhotoIn,
@@ -124,3 +126,19 @@ class ChatPhotoView(ChatAPIView):
         photo = data_in.validated_data["photo"]
         stored = chat_photo_store(conversation=conversation, data=photo.read())
         return Response(ChatPhotoOut({"photo": stored.reference}).data, status=201)
+
+
+class ChatHoursView(APIView):
+    """The call centre's hours, public (the assistant answers "when are you open?" and
+    "talk to a person" from them): chatbot/handoffs.py says where they come from."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="chat_hours",
+        summary="The call centre's opening hours: open now, until when, or when it opens next",
+        responses={200: ChatHoursOut},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ChatHoursOut(agent_hours().data()).data)

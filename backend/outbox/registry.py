@@ -21,5 +21,7 @@ TARGETS: dict[str, str] = {
     "workorders.live.memberships_push": OutboxKind.CALL,
     "mobile_api.push.push_deliver": OutboxKind.CALL,
     "chatbot.whatsapp.whatsapp_deliver": OutboxKind.CALL,
+    "chatbot.handoffs.sms_deliver": OutboxKind.CALL,
+    "chatbot.handoffs.web_deliver": OutboxKind.CALL,
     "analytics.live.live_push": OutboxKind.CALL,
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test's share for the assistant, in its own Python 3.10 virtualenv: the model (trained
 # only when its data changed), `rasa data validate`, `rasa test` on the test stories, the
-# held-out NLU evaluation (both sets; at least 90 % of intents per language and set) and
+# held-out NLU evaluation (both sets, Vietnamese in the second only; at least 90 % of intents
+# per language and set) and
 # pytest for the actions (the backend faked at HTTP).
 # The integration test in tests/chatbot/ then runs the real Rasa with this model.
 set -euo pipefail
@@ -26,7 +27,8 @@ quiet stories $V/rasa test core --e2e --model "$model" --stories $A/tests/test_s
 grep -h "Correct:\|Accuracy" "$OUT/stories.log" | head -4 || true
 step "NLU on both sets of held-out examples (heldout/, heldout-2/: never trained on)"
 quiet nlu $V/python $A/evaluate.py "$model" --out "$OUT/nlu.json" \
-  --min-intent-en "${CHATBOT_NLU_MIN_EN:-0.9}" --min-intent-es "${CHATBOT_NLU_MIN_ES:-0.9}"
+  --min-intent-en "${CHATBOT_NLU_MIN_EN:-0.9}" --min-intent-es "${CHATBOT_NLU_MIN_ES:-0.9}" \
+  --min-intent-vi "${CHATBOT_NLU_MIN_VI:-0.9}"
 grep -v "^\s*$" "$OUT/nlu.log" | grep "intent_accuracy" || true
 step "pytest: the assistant's actions (backend faked at HTTP)"
 (cd $A && "../../$V/python" -m pytest -q -p no:cacheprovider tests)

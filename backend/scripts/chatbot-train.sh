@@ -11,7 +11,8 @@ export RASA_TELEMETRY_ENABLED=false RASA_CACHE_DIRECTORY=.var/chatbot/cache
 A=chatbot/assistant
 CONFIG=${CHATBOT_CONFIG:-config.yml}
 MODELS=.var/chatbot/models
-hash=$( { cat "$A/$CONFIG" "$A/domain.yml";
+# folding.py is the tokenizer config.yml names: a change to it is a new model too.
+hash=$( { cat "$A/$CONFIG" "$A/domain.yml" "$A/folding.py";
           find "$A/data" -type f -name '*.yml' | LC_ALL=C sort | xargs cat; } |
         sha256sum | cut -c1-16)
 name="${CONFIG%.yml}-$hash"

@@ -48,7 +48,7 @@ def test_a_first_message_starts_a_conversation_and_relays_to_rasa(
             "path": "/webhooks/rest/webhook",
             "sender": conversation.public_id,
             "message": "hay un hoyo",
-            "metadata": {"language": "es", "user": None},
+            "metadata": {"language": "es", "user": None, "channel": "api"},
         }
     ]
     log = list(conversation.messages.values_list("direction", "text", "language"))
@@ -68,6 +68,17 @@ def test_the_conversation_continues_with_its_id_and_keeps_its_language(
     assert ChatMessage.objects.filter(direction="in").count() == 2
 
 
+def test_a_conversation_in_vietnamese_tells_rasa_and_keeps_its_language(
+    api: APIClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.replies({"text": "Đó là loại sự cố gì?"})
+    first = chat(api, message="o ga to lam", language="vi").json()
+    chat(api, conversation_id=first["conversation_id"], message="duong Le Loi")
+    assert [r["metadata"]["language"] for r in fake_rasa.received] == ["vi", "vi"]
+    conversation = Conversation.objects.get(public_id=first["conversation_id"])
+    assert conversation.language == "vi"
+
+
 def test_photo_and_shared_location_go_to_rasa_but_coordinates_stay_out_of_the_log(
     api: APIClient, fake_rasa: FakeRasa
 ) -> None:
@@ -79,6 +90,7 @@ def test_photo_and_shared_location_go_to_rasa_but_coordinates_stay_out_of_the_lo
     assert fake_rasa.received[0]["metadata"] == {
         "language": "en",
         "user": None,
+        "channel": "api",
         "photo": "AbCdEf123456",
         "location": {"lat": 42.36, "long": -71.06},
     }

@@ -53,7 +53,11 @@ async def test_a_message_gets_the_replies_with_buttons(fake_rasa: FakeRasa) -> N
     again = await ws.receive_json_from(timeout=5)
     assert again["conversation_id"] == conversation_id
     assert [r["sender"] for r in fake_rasa.received] == [conversation_id, conversation_id]
-    assert fake_rasa.received[0]["metadata"] == {"language": "en", "user": None}
+    assert fake_rasa.received[0]["metadata"] == {
+        "language": "en",
+        "user": None,
+        "channel": "websocket",
+    }
     assert len(await _log(conversation_id)) == 4
     await ws.disconnect()
 

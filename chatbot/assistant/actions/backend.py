@@ -2,7 +2,9 @@
 
 Filing goes through the Open311 POST with the chatbot's own API key (so requests get the
 channel ``chat``), statuses through the Open311 GET, likely duplicates through the mobile
-API's public ``requests/nearby``. Short timeouts: a resident is waiting on the other end.
+API's public ``requests/nearby``, turnarounds through its public ``services``, the call
+centre's hours through ``/api/v1/chat/hours``. Short timeouts: a resident is waiting on the
+other end.
 
 Configuration (environment of the action server, set by backend/scripts/chatbot-run.sh):
 ``CHATBOT_BACKEND_URL`` (default ``http://127.0.0.1:8000``), ``CHATBOT_API_KEY`` or
@@ -113,6 +115,24 @@ class CityClient:
             cached = self._get("/open311/v2/services.json", language=language) or []
             self.cache.put(key, cached)
         return list(cached)
+
+    def catalog(self, *, language: str) -> list[dict[str, Any]]:
+        """The mobile API's catalog (public): names, keywords, department and expected
+        turnaround of every service, in the language."""
+        key = ("catalog", language)
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = self._get("/mobile/v1/services", language=language) or []
+            self.cache.put(key, cached)
+        return list(cached)
+
+    def hours(self, *, language: str) -> dict[str, Any]:
+        """The call centre's hours (``GET /api/v1/chat/hours``): open now, until when, or
+        when it opens next. Not cached: "open now" changes."""
+        found = self._get("/api/v1/chat/hours", language=language)
+        if not isinstance(found, dict):
+            raise BackendUnavailable("GET /api/v1/chat/hours: no hours")
+        return found
 
     def service_definition(self, *, service_code: str, language: str) -> dict[str, Any] | None:
         key = ("definition", service_code, language)

@@ -3,6 +3,7 @@ not understanding, a person, cancelling, and checking a request's status."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,6 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, client, web_form_url
 from actions.base import Reply, ask_again
 from actions.fallback import fallback_events
+from actions.questions import own_requests, when_words
+from actions.report import problem_choice, report_pending
 from actions.slots import (
     REPORT_SLOTS,
     intent,
@@ -67,12 +70,14 @@ class ActionReadMetadata(Action):
 
 
 class ActionFallback(Reply):
-    """Not understood (actions/fallback.py)."""
+    """Not understood (actions/fallback.py), unless a very short message names a problem:
+    then which service, with buttons (actions/report.py: problem_choice)."""
 
     action_name = "action_fallback"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        return fallback_events(dispatcher, tracker)
+        chosen = problem_choice(dispatcher, tracker)
+        return chosen if chosen is not None else fallback_events(dispatcher, tracker)
 
 
 def _report_dropped(
@@ -84,22 +89,74 @@ def _report_dropped(
 
 
 class ActionHumanHandoff(Reply):
+    """ "Talk to a person": during the call centre's hours the conversation goes to the agent
+    inbox (and the assistant stays quiet until an agent closes it); outside them, a callback
+    request with the time the call centre opens again. Django files either on the custom
+    message ``{"city311": {"handoff": true}}`` (chatbot/handoffs.py). The city unreachable:
+    311's number and the web form, as before."""
+
     action_name = "action_human_handoff"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        return _report_dropped(dispatcher, tracker, "human")
+        lang = language(tracker)
+        try:
+            hours = client().hours(language=lang)
+        except BackendUnavailable:
+            return _report_dropped(dispatcher, tracker, "human")
+        opens = None
+        if not hours.get("open_now"):
+            try:
+                opens = datetime.fromisoformat(str(hours.get("next_open")))
+            except ValueError:
+                return _report_dropped(dispatcher, tracker, "human")  # no opening ahead
+        if opens is None:
+            said = text("handoff_live", lang)
+        else:
+            phone = metadata(tracker).get("channel") in ("sms", "whatsapp")
+            said = text(
+                "handoff_callback_phone" if phone else "handoff_callback_web",
+                lang,
+                when=when_words(opens, datetime.now().astimezone(), lang),
+                time=f"{opens:%H:%M}",
+                url=web_form_url(),
+            )
+        dispatcher.utter_message(text=said)
+        dispatcher.utter_message(json_message={"city311": {"handoff": True}})
+        return [*report_reset(), SlotSet("request_id", None)]
 
 
 class ActionCancelReport(Reply):
     action_name = "action_cancel_report"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        if not report_pending(tracker):
+            # Nothing to cancel: a short message naming a problem ("report dumping") that
+            # its "report" made look like a cancel is asked which service instead.
+            chosen = problem_choice(dispatcher, tracker, named_only=True)
+            if chosen is not None:
+                return chosen
         return _report_dropped(dispatcher, tracker, "cancelled")
 
 
 class ValidateStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """No number asked for when none was given and the resident has requests of their
+        own (Django's metadata): ActionCheckStatus answers with those."""
+        given = tracker.get_slot("request_id") or request_id_find(
+            (tracker.latest_message or {}).get("text")
+        )
+        if not given and own_requests(tracker):
+            return []
+        return domain_slots
 
     async def extract_request_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -125,6 +182,8 @@ class ActionCheckStatus(Reply):
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         request_id = request_id_find(tracker.get_slot("request_id"))
+        if request_id is None and own_requests(tracker):
+            return _own_statuses(dispatcher, tracker, lang)
         if request_id is None:
             dispatcher.utter_message(text=text("request_id_invalid", lang))
             return [SlotSet("request_id", None)]
@@ -151,3 +210,36 @@ class ActionCheckStatus(Reply):
             )
         )
         return [SlotSet("request_id", None)]
+
+
+def _own_statuses(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[EventType]:
+    """ "What's the status of my report?" without a number: the resident's own latest
+    requests (by this conversation, account or phone number; never anyone else's)."""
+    lines: list[str] = []
+    try:
+        for request_id in own_requests(tracker):
+            found = client().request_status(service_request_id=request_id, language=lang)
+            if found is None:
+                continue
+            closed = found.get("status") == "closed"
+            expected = None if closed else found.get("expected_datetime")
+            lines.append(
+                text(
+                    "own_request_line",
+                    lang,
+                    id=request_id,
+                    service=found.get("service_name") or found.get("service_code") or "",
+                    status=text("status_closed" if closed else "status_open", lang),
+                    expected=text("status_expected", lang, date=str(expected)[:10])
+                    if expected
+                    else "",
+                )
+            )
+    except BackendUnavailable:
+        dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
+        return [SlotSet("request_id", None)]
+    if not lines:
+        dispatcher.utter_message(text=text("request_id_invalid", lang))
+        return [SlotSet("request_id", None)]
+    dispatcher.utter_message(text=text("own_requests", lang, lines="\n".join(lines)))
+    return [SlotSet("request_id", None)]

@@ -40,18 +40,24 @@ SERVICE_CODES = (
 # Words residents use for a service when the form asks "what kind of problem?" and the
 # answer was not understood as a report (the NLU handles whole sentences).
 SERVICE_WORDS: dict[str, tuple[str, ...]] = {
-    "pothole": ("pothole", "hole", "bache", "hoyo"),
-    "streetlight": ("light", "lamp", "luz", "farola", "alumbrado", "poste"),
-    "graffiti": ("graffiti", "grafiti", "tag", "pintas", "spray"),
-    "illegal_dumping": ("dump", "dumping", "tiradero", "tiraron", "basura tirada"),
-    "abandoned_vehicle": ("car", "vehicle", "carro", "coche", "auto", "vehiculo"),
-    "missed_collection": ("trash", "garbage", "recycling", "pickup", "recoger", "reciclaje"),
-    "sidewalk_damage": ("sidewalk", "banqueta", "acera", "vereda"),
-    "tree_hazard": ("tree", "branch", "arbol", "rama"),
-    "traffic_signal": ("signal", "traffic", "semaforo", "stoplight"),
-    "water_leak": ("water", "leak", "hydrant", "agua", "fuga", "hidrante"),
-    "rodents": ("rat", "rats", "mice", "rodent", "rata", "ratas", "raton", "ratones"),
-    "dead_animal": ("dead", "roadkill", "muerto", "muerta"),
+    "pothole": ("pothole", "hole", "bache", "hoyo", "o ga", "o voi"),
+    "streetlight": ("light", "lamp", "luz", "farola", "alumbrado", "poste", "den duong"),
+    "graffiti": ("graffiti", "grafiti", "tag", "pintas", "spray", "ve bay", "son"),
+    "illegal_dumping": ("dump", "dumping", "tiradero", "tiraron", "basura tirada", "do rac"),
+    "abandoned_vehicle": ("car", "vehicle", "carro", "coche", "auto", "vehiculo", "xe bo"),
+    "missed_collection": (
+        *("trash", "garbage", "recycling", "pickup", "recoger", "reciclaje"),
+        *("lay rac", "thu gom"),
+    ),
+    "sidewalk_damage": ("sidewalk", "banqueta", "acera", "vereda", "via he", "le duong"),
+    "tree_hazard": ("tree", "branch", "arbol", "rama", "cay", "canh cay"),
+    "traffic_signal": ("signal", "traffic", "semaforo", "stoplight", "den giao thong"),
+    "water_leak": ("water", "leak", "hydrant", "agua", "fuga", "hidrante", "nuoc", "ong nuoc"),
+    "rodents": (
+        *("rat", "rats", "mice", "rodent", "rata", "ratas", "raton", "ratones"),
+        "chuot",
+    ),
+    "dead_animal": ("dead", "roadkill", "muerto", "muerta", "chet", "xac"),
 }
 # "elm st", "5th ave", "main street", "calle juarez", "avenida reforma": a place named in
 # the first message is offered as the location (the summary lets the resident correct it).
@@ -60,16 +66,27 @@ ADDRESS = re.compile(
     r"way|ct|court|pl|place|hwy|highway)\b(?:\s+(?:and|&|at)\s+(?:[a-z0-9]+\s?){1,3})?"
     r"|\b(?:calle|avenida|av|calzada|boulevard|esquina de)\s+(?:[a-z0-9]+\s?){1,3}",
 )
+# "đường Lê Lợi", "duong Tran Hung Dao", "hẻm 51 Nguyễn Trãi": in Vietnamese the word for a
+# street also means "the road" ("o ga tren duong"), so only a name written with capitals (or
+# an alley's number) counts; read on the message as written, folded afterwards.
+STREET_VI = re.compile(r"\b(?:[Đđ]ường|[Dd]uong|[Pp]hố|[Pp]ho|[Hh]ẻm|[Hh]em)\s+(.+)")
 LEADING_WORDS = {"on", "at", "in", "near", "behind", "by", "the", "of", "front", "outside"}
+# A very short message ("report dumping", "báo ổ gà") that the classifier was unsure of, and
+# that names a problem or asks to report one, is asked which service instead of falling back.
+SHORT_WORDS = 4
+REPORT_WORDS = {"report", "reporting", "reportar", "reporte", "queja", "bao", "phan anh"}
 NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NO_CONTACT = {"no", "nope", "nah", "no thanks", "no thank you", "none", "skip", "no gracias"}
-YES_WORDS = {"yes", "y", "yeah", "yep", "si", "sip", "claro"}
-NO_WORDS = {"no", "n", "nope", "nah", "nel"}
+NO_CONTACT = {
+    *("no", "nope", "nah", "no thanks", "no thank you", "none", "skip", "no gracias"),
+    *("khong", "ko", "k", "khong can", "khong cam on", "thoi"),
+}
+YES_WORDS = {"yes", "y", "yeah", "yep", "si", "sip", "claro", "co", "u", "da", "vang", "dung"}
+NO_WORDS = {"no", "n", "nope", "nah", "nel", "khong", "ko", "k"}
 SIZE_WORDS = {
-    "large": ("big", "huge", "large", "grande", "enorme"),
-    "small": ("small", "little", "tiny", "chico", "pequeno"),
-    "medium": ("medium", "mediano", "regular"),
+    "large": ("big", "huge", "large", "grande", "enorme", "to", "lon", "bu"),
+    "small": ("small", "little", "tiny", "chico", "pequeno", "nho"),
+    "medium": ("medium", "mediano", "regular", "vua", "trung binh"),
 }
 
 
@@ -88,6 +105,75 @@ def service_from_words(value: Any) -> str | None:
         if any(f" {k} " in words or f" {k}s " in words for k in keywords):
             return code
     return None
+
+
+def street_in(message: str) -> str | None:
+    """The street a message names ("theres a huge hole on elm st" → "elm st"), if any."""
+    for found in STREET_VI.finditer(message):
+        name: list[str] = []
+        for word in re.split(r"[\s,.;!?]+", found[1]):
+            if not word or not (word[0].isupper() or (word.isdigit() and not name)):
+                break
+            name.append(word)
+        if any(not w.isdigit() for w in name):
+            return found[0][: found[0].index(found[1])] + " ".join(name)
+    match = ADDRESS.search(normalized(message))
+    if match is None:
+        return None
+    words = match[0].split()
+    # "hole on elm st": the street starts after the last preposition.
+    cut = max((i for i, w in enumerate(words) if w in LEADING_WORDS), default=-1)
+    words = words[cut + 1 :]
+    return " ".join(words) if len(words) >= 2 else None
+
+
+def service_guesses(tracker: Tracker) -> list[str]:
+    """The services a short message may mean: one its words name, then the report intents
+    the classifier ranked highest (a guess it was not sure enough of)."""
+    message = tracker.latest_message or {}
+    guesses: list[str] = []
+    named = service_from_words(message.get("text"))
+    if named:
+        guesses.append(named)
+    for ranked in message.get("intent_ranking") or []:
+        code = str(ranked.get("name") or "").removeprefix("report_")
+        if (
+            code in SERVICE_CODES
+            and code not in guesses
+            and float(ranked.get("confidence") or 0) >= 0.1
+        ):
+            guesses.append(code)
+    return guesses[:3]
+
+
+def problem_choice(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, named_only: bool = False
+) -> list[EventType] | None:
+    """Instead of "not understood": a very short message that names a problem or asks to
+    report one gets the question "which service?" with buttons — the likely services and
+    "something else" (the report form then lists them all) — or None. ``named_only``: only
+    when its words name a service (a "cancel my report" is no problem named)."""
+    said = str((tracker.latest_message or {}).get("text") or "")
+    words = normalized(said).split()
+    if not words or len(words) > SHORT_WORDS or said.startswith("/"):
+        return None
+    padded = f" {' '.join(words)} "
+    guesses = service_guesses(tracker)
+    asks_to_report = not named_only and any(f" {w} " in padded for w in REPORT_WORDS)
+    if service_from_words(said) is None and not asks_to_report:
+        return None
+    lang = language(tracker)
+    names = service_names(language_code=lang)
+    buttons = [{"title": names[code], "payload": f"/report_{code}"} for code in guesses]
+    buttons.append({"title": text("other_service", lang), "payload": "/report_problem"})
+    dispatcher.utter_message(text=text("which_service", lang), buttons=buttons)
+    return []
+
+
+def report_pending(tracker: Tracker) -> bool:
+    """A report is being made or waits for its yes or no."""
+    started = ("service", "location", "description", "review_step")
+    return bool(tracker.active_loop_name) or any(tracker.get_slot(s) for s in started)
 
 
 def required_attributes(*, service_code: str, language_code: str) -> list[dict[str, Any]]:
@@ -174,15 +260,12 @@ class ValidateReportForm(FormValidationAction):
             return {}
         if not intent(tracker).startswith("report_"):
             return {}
-        said = normalized((tracker.latest_message or {}).get("text"))
-        match = ADDRESS.search(said)
-        if match is None:
+        location = street_in(str((tracker.latest_message or {}).get("text") or ""))
+        if location is None:
             return {}
-        words = match[0].split()
-        # "hole on elm st": the street starts after the last preposition.
-        cut = max((i for i, w in enumerate(words) if w in LEADING_WORDS), default=-1)
-        words = words[cut + 1 :]
-        return {"location": " ".join(words)} if len(words) >= 2 else {}
+        # Said back, so the resident knows it was taken (the summary lets them change it).
+        dispatcher.utter_message(text=text("location_taken", language(tracker), location=location))
+        return {"location": location}
 
     async def extract_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -215,7 +298,10 @@ class ValidateReportForm(FormValidationAction):
         if shared is not None:
             return {"location": "", "lat": shared[0], "long": shared[1]}
         said = str(value or "").strip()
-        vague = normalized(said) in {"i dont know", "idk", "no se", "no lo se"}
+        vague = normalized(said) in {
+            *("i dont know", "idk", "no se", "no lo se"),
+            *("khong biet", "ko biet", "ko bit"),
+        }
         if len(said) < 4 or vague or said.startswith("/"):
             return ask_again(dispatcher, tracker, "location", "location_too_short")
         return {"location": said[:300]}
@@ -389,8 +475,10 @@ class ActionReviewAnswer(Reply):
                 return report_reset()
             return self._file(dispatcher, tracker, lang)
         # A yes or a no to nothing: not understood (a short unknown word often looks like
-        # one to the classifier), so it counts towards "not understood twice".
-        return fallback_events(dispatcher, tracker)
+        # one to the classifier), so it counts towards "not understood twice" — unless it
+        # names a problem ("dumping"): then which service.
+        chosen = problem_choice(dispatcher, tracker, named_only=True)
+        return chosen if chosen is not None else fallback_events(dispatcher, tracker)
 
     def _file(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str

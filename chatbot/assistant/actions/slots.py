@@ -68,7 +68,7 @@ def intent(tracker: Tracker) -> str:
 
 def normalized(value: Any) -> str:
     """Lower case, accents and punctuation gone, single spaces: for matching answers."""
-    decomposed = unicodedata.normalize("NFKD", str(value or "").lower())
+    decomposed = unicodedata.normalize("NFKD", str(value or "").lower().replace("đ", "d"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w@.+]+", " ", plain).split())
 

@@ -13,6 +13,7 @@ import requests
 import responses
 from actions import backend
 from actions.conversation import (
+    ActionCancelReport,
     ActionCheckStatus,
     ActionFallback,
     ActionReadMetadata,
@@ -212,6 +213,86 @@ def test_fallback_in_spanish() -> None:
     assert messages[0]["text"].startswith("Perdón, no entendí")
 
 
+def test_fallback_in_vietnamese() -> None:
+    messages, _ = run(ActionFallback(), tracker(slots={"language": "vi"}))
+    assert messages[0]["text"].startswith("Xin lỗi, tôi chưa hiểu")
+
+
+def short(text: str, ranking: list[tuple[str, float]], language: str = "en") -> Tracker:
+    """A message the classifier was unsure of (under the fallback threshold)."""
+    t = tracker(text=text, intent="nlu_fallback", slots={"language": language})
+    t.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        *({"name": name, "confidence": c} for name, c in ranking),
+    ]
+    return t
+
+
+def test_a_very_short_message_naming_a_problem_asks_which_service_with_buttons() -> None:
+    messages, events = run(ActionFallback(), short("report dumping", [("report_problem", 0.25)]))
+    assert messages[0]["text"] == "Which kind of problem is it?"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/report_illegal_dumping", "/report_problem"]
+    assert slots_of(events) == {}  # not counted as "not understood"
+
+
+def test_the_classifiers_unsure_guesses_are_offered_too() -> None:
+    messages, _ = run(
+        ActionFallback(),
+        short(
+            "report it pls", [("report_pothole", 0.22), ("greet", 0.2), ("report_rodents", 0.05)]
+        ),
+    )
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/report_pothole", "/report_problem"]
+    assert messages[0]["buttons"][0]["title"] == "Pothole"
+
+
+def test_a_short_message_in_vietnamese_without_diacritics() -> None:
+    messages, _ = run(ActionFallback(), short("bao do rac", [], language="vi"))
+    assert messages[0]["text"] == "Đó là loại sự cố nào?"
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        "/report_illegal_dumping",
+        "/report_problem",
+    ]
+    assert messages[0]["buttons"][-1]["title"] == "Việc khác"
+
+
+def test_a_short_problem_read_as_cancel_or_yes_with_nothing_pending_asks_too() -> None:
+    # "report dumping": its "report" can look like "cancel my report" to the classifier.
+    t = short("report dumping", [("report_illegal_dumping", 0.16)])
+    t.latest_message["intent"] = {"name": "cancel", "confidence": 0.5}
+    messages, events = run(ActionCancelReport(), t)
+    assert messages[0]["buttons"][0]["payload"] == "/report_illegal_dumping"
+    assert slots_of(events) == {}
+    t = short("dumping", [])
+    t.latest_message["intent"] = {"name": "affirm", "confidence": 0.35}
+    messages, _ = run(ActionReviewAnswer(), t)
+    assert messages[0]["buttons"][0]["payload"] == "/report_illegal_dumping"
+
+
+def test_cancel_still_cancels_when_no_problem_is_named_or_a_report_is_going() -> None:
+    messages, _ = run(ActionCancelReport(), short("cancel my report", []))
+    assert messages[0]["text"].startswith("OK, cancelled")
+    going = short("forget the dumping", [])
+    going.slots["service"] = "illegal_dumping"
+    messages, events = run(ActionCancelReport(), going)
+    assert messages[0]["text"].startswith("OK, cancelled")
+    assert slots_of(events)["service"] is None
+
+
+def test_short_messages_naming_no_problem_still_fall_back() -> None:
+    for said in ("asdf qwerty", "what is this thing about anyway really"):
+        messages, events = run(ActionFallback(), short(said, [("report_pothole", 0.2)]))
+        assert "didn't understand" in messages[0]["text"], said
+        assert slots_of(events) == {"fallback_count": 1}
+    # A long message that happens to name a problem is not "very short".
+    messages, _ = run(
+        ActionFallback(), short("i was wondering about the trash thing from last year", [])
+    )
+    assert "didn't understand" in messages[0]["text"]
+
+
 # --- The report form
 
 
@@ -234,10 +315,30 @@ def first_message(service: str, said: str) -> tuple[list[dict[str, Any]], dict[s
 
 def test_first_message_gives_service_street_and_description_then_asks_the_size() -> None:
     messages, slots = first_message("pothole", "theres a huge hole on elm st")
-    assert messages == []
+    # The street is said back, not asked again.
+    assert [m["text"] for m in messages] == ["Got it, at elm st."]
     assert slots["location"] == "elm st"
     assert slots["description"] == "theres a huge hole on elm st"
     assert slots["requested_slot"] == "attribute_answer"
+
+
+def test_a_vietnamese_street_in_the_first_message_is_taken_and_said_back() -> None:
+    t = tracker(
+        slots={"service": "pothole", "requested_slot": None, "language": "vi"},
+        text="ổ gà to trên đường Lê Lợi",
+        intent="report_pothole",
+        active_loop="report_form",
+    )
+    messages, slots = form_validate(t)
+    assert slots["location"] == "đường Lê Lợi"
+    assert [m["text"] for m in messages] == ["Đã ghi nhận, ở đường Lê Lợi."]
+
+
+def test_the_vietnamese_word_for_road_alone_is_no_street() -> None:
+    # "duong" is "the road" as often as "street": without a name in capitals, asked.
+    _, slots = first_message("pothole", "o ga tren duong bi lung lo to")
+    assert "location" not in slots
+    assert slots["requested_slot"] == "location"
 
 
 def test_without_a_street_the_form_asks_where() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from folding import fold
 
 HERE = Path(__file__).resolve().parents[1]
 ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -29,6 +30,7 @@ def examples(path: Path) -> set[str]:
         ("heldout", "es", 80),
         ("heldout-2", "en", 150),
         ("heldout-2", "es", 120),
+        ("heldout-2", "vi", 120),
     ],
 )
 def test_no_heldout_example_is_in_the_training_data(
@@ -40,6 +42,24 @@ def test_no_heldout_example_is_in_the_training_data(
     heldout = examples(HERE / folder / f"{language}.yml")
     assert len(heldout) >= at_least
     assert not trained & heldout
+    # Nor the same words with the diacritics left out (the tokenizer folds them).
+    assert not {fold(t) for t in trained} & {fold(t) for t in heldout}
+
+
+def test_half_the_vietnamese_heldout_is_typed_without_diacritics() -> None:
+    heldout = examples(HERE / "heldout-2" / "vi.yml")
+    plain = [t for t in heldout if t.isascii()]
+    assert len(plain) >= len(heldout) * 0.45
+
+
+def test_vietnamese_has_every_intent_english_has() -> None:
+    def intents(language: str) -> set[str]:
+        files = (HERE / "data" / "nlu").glob(f"{language}*.yml")  # vi.yml, vi_questions.yml
+        blocks = [b for f in files for b in yaml.safe_load(f.read_text())["nlu"]]
+        return {b["intent"] for b in blocks if "intent" in b}
+
+    # The questions' Vietnamese examples have a file of their own (vi_questions.yml).
+    assert intents("vi") | intents("vi_questions") == intents("en") == intents("es")
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

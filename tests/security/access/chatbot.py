@@ -106,3 +106,54 @@ ENTRIES |= {
         ),
     ),
 }
+
+
+# The call centre's hours are public; the agent inbox (/staff/chat/) is for agents (the
+# permission chatbot.answer_conversations; the admin has every permission): a supervisor
+# who is not an agent gets 403, the anonymous the sign-in page.
+def handoff_pk(world: World) -> int:
+    from django.utils import timezone
+
+    from chatbot.models import Handoff, HandoffKind
+
+    conversation = conversation_start_anonymous()
+    return Handoff.objects.create(
+        conversation=conversation,
+        kind=HandoffKind.LIVE,
+        requested_at=timezone.now(),
+        channel="websocket",
+    ).pk
+
+
+def conversation_start_anonymous() -> Any:
+    from chatbot.services import conversation_start
+
+    return conversation_start(language="en", user=None, source="websocket")
+
+
+def inbox(suffix: str = "") -> Any:
+    return lambda world: f"/staff/chat/{handoff_pk(world)}{suffix}"
+
+
+def inbox_cases(method: str, path: Any, owner: int, data: Any = None) -> Endpoint:
+    page = {"browser": True, "format": None, "data": data}
+    return Endpoint(
+        Case("anonymous", method, path, expect(302), **page),
+        Case("supervisor", method, path, expect(403), **page),
+        Case("admin", method, path, expect(owner), **page),
+    )
+
+
+ENTRIES |= {
+    "api/v1/chat/hours": Endpoint(
+        Case("anonymous", "GET", "/api/v1/chat/hours", expect(200)),
+        Case("other_resident", "GET", "/api/v1/chat/hours", expect(200)),
+        Case("resident", "GET", "/api/v1/chat/hours", expect(200)),
+    ),
+    "staff/chat/": inbox_cases("GET", "/staff/chat/", 200),
+    "staff/chat/<int:pk>": inbox_cases("GET", inbox(), 200),
+    "staff/chat/<int:pk>/answer": inbox_cases(
+        "POST", inbox("/answer"), 302, data={"text": "Hello from 311."}
+    ),
+    "staff/chat/<int:pk>/close": inbox_cases("POST", inbox("/close"), 302, data={}),
+}
