@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -89,8 +90,125 @@ OPTED_IN = gettext_lazy(
     "Welcome back: you will get messages from the city's 311 assistant again. Reply STOP to "
     "stop them."
 )
+LANGUAGE_SET = gettext_lazy(
+    "From now on the assistant answers you in English. Reply ESPAÑOL or TIẾNG VIỆT to change."
+)
 MY_LOCATION = gettext_lazy("📍 My location")
 PHOTO_ONLY = gettext_lazy("📷 Photo")
+
+
+# A phone sends no language: a new conversation's is guessed from its first message
+# (``language_guess``), and these words (any case, accents optional) set it at any time.
+LANGUAGE_WORDS = {
+    "ENGLISH": "en",
+    "INGLES": "en",
+    "ESPANOL": "es",
+    "SPANISH": "es",
+    "TIENG VIET": "vi",
+    "VIETNAMESE": "vi",
+}
+# Marks only Vietnamese writes: the horn, the breve, the d with a stroke, the hook above, the
+# dot below, the grave accent, the circumflex and the tilde on a vowel (Spanish writes the
+# acute only, and the tilde on n alone).
+_VI_MARKS = {"\u031b", "\u0306", "\u0309", "\u0323", "\u0300", "\u0302"}
+_VI_LETTERS = set("đĐãẽĩõũỹÃẼĨÕŨỸ")
+_ES_SIGNS = set("¿¡ñÑ")
+# Words of the other two languages residents use in reports, typed without accents.
+_VI_WORDS = frozenset(
+    [
+        "khong",
+        "duong",
+        "nuoc",
+        "truoc",
+        "nguoi",
+        "cua",
+        "tren",
+        "hong",
+        "rac",
+        "nha",
+        "chung",
+        "toi",
+        "xin",
+        "chao",
+        "ga",
+        "giup",
+        "phuong",
+        "quan",
+        "duoc",
+        "nhieu",
+        "lon",
+        "bi",
+        "vao",
+        "den",
+        "giao",
+        "thong",
+        "cay",
+        "chet",
+        "o",
+        "mot",
+        "bao",
+    ]
+)
+_ES_WORDS = frozenset(
+    [
+        "hay",
+        "calle",
+        "bache",
+        "basura",
+        "esta",
+        "una",
+        "que",
+        "por",
+        "favor",
+        "hola",
+        "luz",
+        "agua",
+        "arbol",
+        "semaforo",
+        "del",
+        "muy",
+        "grande",
+        "frente",
+        "acera",
+        "para",
+        "roto",
+        "rota",
+        "hoyo",
+        "tirada",
+        "el",
+        "la",
+        "los",
+        "las",
+    ]
+)
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def language_guess(text: str) -> str:
+    """The language a first message is most likely in: ``vi`` or ``es`` when it shows it
+    (Vietnamese's own marks, Spanish's signs, or at least two words of one and fewer of the
+    other), else empty (the site's default)."""
+    marks = set(unicodedata.normalize("NFD", text))
+    if marks & _VI_MARKS or set(text) & _VI_LETTERS:
+        return "vi"
+    if marks & _ES_SIGNS or "\u0301" in marks:
+        return "es"
+    words = re.findall(r"[a-z]+", _folded(text).lower())
+    vi = sum(word in _VI_WORDS for word in words)
+    es = sum(word in _ES_WORDS for word in words)
+    if vi >= 2 and vi > es:
+        return "vi"
+    if es >= 2 and es > vi:
+        return "es"
+    return ""
+
+
+def language_word(text: str) -> str:
+    """The language a message asks for ("ESPAÑOL", "tieng viet"), or empty."""
+    return LANGUAGE_WORDS.get(" ".join(_folded(text).upper().strip(" .!").split()), "")
 
 
 class MediaRejected(Exception):
@@ -328,11 +446,13 @@ def _replayed(taken: GatewayInbound) -> list[Reply]:
     return replies
 
 
-def _conversation(contact: GatewayContact, now: datetime) -> Conversation:
+def _conversation(contact: GatewayContact, now: datetime, *, text: str) -> Conversation:
+    """The number's conversation, a new one after a quiet day: in the last one's language,
+    or for a first conversation the one its first message is in (``language_guess``)."""
     conversation = contact.conversation
     quiet = contact.last_inbound_at is None or contact.last_inbound_at < now - CONVERSATION_QUIET
     if conversation is None or quiet:
-        language = conversation.language if conversation is not None else ""
+        language = conversation.language if conversation is not None else language_guess(text)
         conversation = conversation_start(language=language, user=None, source=contact.channel)
     contact.conversation = conversation
     contact.last_inbound_at = now
@@ -382,7 +502,12 @@ def gateway_turn(*, inbound: Inbound, media_fetch: MediaFetch) -> Turn:
             _opt(contact, out=False, now=now)
             return Turn(replies=[_polite(OPTED_IN, language)], language=language)
         return Turn(replies=[], language=language)
-    conversation = _conversation(contact, now)
+    conversation = _conversation(contact, now, text=inbound.text)
+    chosen = language_word(inbound.text)
+    if chosen:
+        conversation.language = chosen
+        conversation.save(update_fields=["language"])
+        return Turn(replies=[_polite(LANGUAGE_SET, chosen)], language=chosen)
     language = conversation.language
     if len(inbound.text) > MESSAGE_MAX_CHARS:
         return Turn(

@@ -115,6 +115,39 @@ def test_a_message_is_relayed_and_answered_in_twiml_with_numbered_choices(
     assert fake_rasa.received[2]["message"] == "12"
 
 
+@pytest.mark.parametrize(
+    ("first", "language"),
+    [
+        ("có ổ gà lớn trên đường Lê Lợi", "vi"),
+        ("co o ga lon tren duong Le Loi", "vi"),  # typed without diacritics
+        ("hay un bache enorme en la calle", "es"),
+        ("theres a huge hole on elm st", "en"),
+    ],
+)
+def test_a_first_message_sets_the_conversations_language(
+    fake_rasa: FakeRasa, fake_twilio: FakeProvider, first: str, language: str
+) -> None:
+    message_of(sms(first))
+    assert Conversation.objects.get(source="sms").language == language
+    assert fake_rasa.received[0]["metadata"]["language"] == language
+    # Later messages keep it, whatever they look like.
+    message_of(sms("3"))
+    assert fake_rasa.received[1]["metadata"]["language"] == language
+
+
+def test_a_language_word_switches_the_answers_language(
+    fake_rasa: FakeRasa, fake_twilio: FakeProvider
+) -> None:
+    message_of(sms("theres a huge hole on elm st"))
+    answer = message_of(sms("Tiếng Việt"))
+    assert "ESPAÑOL" in answer and "From now on" not in answer  # said in Vietnamese
+    assert len(fake_rasa.received) == 1  # the word is not relayed to the assistant
+    message_of(sms("the hole is still there"))
+    assert fake_rasa.received[1]["metadata"]["language"] == "vi"
+    message_of(sms("english"))
+    assert Conversation.objects.get(source="sms").language == "en"
+
+
 def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_nothing_is_stored(
     fake_rasa: FakeRasa, fake_twilio: FakeProvider
 ) -> None:
