@@ -35,6 +35,17 @@ class ReadOnlyInlineMixin(ReadOnlyPermissions):
     can_delete: bool = False
 
 
+class HistoryInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """An append-only history (events) on its record's page: shown in order, with who acted,
+    never added to, changed or deleted here."""
+
+    verbose_name_plural = "History"
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("actor")
+
+
 class ConditionFilter(admin.SimpleListFilter):
     """A list filter whose choices are a table: value -> (label, condition)."""
 

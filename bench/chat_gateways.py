@@ -19,8 +19,9 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -120,34 +121,61 @@ def _figures(times: list[float], failures: list[str], replies: int) -> dict[str,
     }
 
 
-def sms_run(*, base_url: str, conversations: int, first: int = 0) -> dict[str, Any]:
-    """Each message posted as Twilio posts it; timed until the TwiML answer."""
-    url = f"{base_url}/api/v1/chat/twilio"
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation: how long it took (ms; None when it did not get that
+    far), whether a reply came, and what went wrong (the conversation stops there)."""
+
+    ms: float | None
+    replied: bool = False
+    failure: str | None = None
+
+
+def conversations_run(
+    *, conversations: int, first: int, turn: Callable[[httpx.Client, int, int, str], Turn]
+) -> dict[str, Any]:
+    """TURNS of each conversation ``first`` .. ``first + conversations - 1`` in order, each
+    message sent and timed by ``turn(client, conversation, index, body)``."""
     times: list[float] = []
     failures: list[str] = []
     replies = 0
     with httpx.Client(timeout=30) as client:
         for n in range(first, first + conversations):
             for i, body in enumerate(TURNS):
-                params = {
-                    "MessageSid": f"SM{n:016d}{i:016d}",
-                    "AccountSid": ACCOUNT_SID,
-                    "From": f"+1617555{n:04d}",
-                    "To": "+16175550000",
-                    "Body": body,
-                    "NumMedia": "0",
-                }
-                signed = url + "".join(k + params[k] for k in sorted(params))
-                digest = hmac.new(AUTH_TOKEN.encode(), signed.encode(), hashlib.sha1).digest()
-                headers = {"X-Twilio-Signature": base64.b64encode(digest).decode()}
-                start = time.perf_counter()
-                response = client.post(url, data=params, headers=headers)
-                times.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200 or "<Response" not in response.text:
-                    failures.append(f"sms: HTTP {response.status_code} {response.text[:200]}")
+                done = turn(client, n, i, body)
+                if done.ms is not None:
+                    times.append(done.ms)
+                if done.failure is not None:
+                    failures.append(done.failure)
                     break
-                replies += "<Message>" in response.text
+                replies += done.replied
     return _figures(times, failures, replies)
+
+
+def sms_run(*, base_url: str, conversations: int, first: int = 0) -> dict[str, Any]:
+    """Each message posted as Twilio posts it; timed until the TwiML answer."""
+    url = f"{base_url}/api/v1/chat/twilio"
+
+    def turn(client: httpx.Client, n: int, i: int, body: str) -> Turn:
+        params = {
+            "MessageSid": f"SM{n:016d}{i:016d}",
+            "AccountSid": ACCOUNT_SID,
+            "From": f"+1617555{n:04d}",
+            "To": "+16175550000",
+            "Body": body,
+            "NumMedia": "0",
+        }
+        signed = url + "".join(k + params[k] for k in sorted(params))
+        digest = hmac.new(AUTH_TOKEN.encode(), signed.encode(), hashlib.sha1).digest()
+        headers = {"X-Twilio-Signature": base64.b64encode(digest).decode()}
+        start = time.perf_counter()
+        response = client.post(url, data=params, headers=headers)
+        ms = (time.perf_counter() - start) * 1000
+        if response.status_code != 200 or "<Response" not in response.text:
+            return Turn(ms, failure=f"sms: HTTP {response.status_code} {response.text[:200]}")
+        return Turn(ms, replied="<Message>" in response.text)
+
+    return conversations_run(conversations=conversations, first=first, turn=turn)
 
 
 def whatsapp_run(
@@ -155,44 +183,40 @@ def whatsapp_run(
 ) -> dict[str, Any]:
     """Each message posted as Meta posts it; timed until the fake Graph API has the reply."""
     url = f"{base_url}/api/v1/chat/whatsapp"
-    times: list[float] = []
-    failures: list[str] = []
-    replies = 0
-    with httpx.Client(timeout=30) as client:
-        for n in range(first, first + conversations):
-            wa_id = f"1617556{n:04d}"
-            for i, body in enumerate(TURNS):
-                message = {
-                    "from": wa_id,
-                    "id": f"wamid.bench.{n}.{i}",
-                    "timestamp": str(int(time.time())),
-                    "type": "text",
-                    "text": {"body": body},
-                }
-                value = {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"phone_number_id": PHONE_NUMBER_ID},
-                    "contacts": [{"wa_id": wa_id}],
-                    "messages": [message],
-                }
-                entry = {"id": "bench", "changes": [{"value": value, "field": "messages"}]}
-                raw = json.dumps({"object": "whatsapp_business_account", "entry": [entry]})
-                signature = hmac.new(APP_SECRET.encode(), raw.encode(), hashlib.sha256)
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature-256": "sha256=" + signature.hexdigest(),
-                }
-                before = len(graph.arrived.get(wa_id, []))
-                start = time.perf_counter()
-                response = client.post(url, content=raw, headers=headers)
-                if response.status_code != 200:
-                    failures.append(f"whatsapp: HTTP {response.status_code} {response.text[:200]}")
-                    break
-                try:
-                    arrived = graph.replies_after(wa_id, before + 1)
-                except TimeoutError as exc:
-                    failures.append(f"whatsapp: {exc}")
-                    break
-                times.append((arrived - start) * 1000)
-                replies += 1
-    return _figures(times, failures, replies)
+
+    def turn(client: httpx.Client, n: int, i: int, body: str) -> Turn:
+        wa_id = f"1617556{n:04d}"
+        message = {
+            "from": wa_id,
+            "id": f"wamid.bench.{n}.{i}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": body},
+        }
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"phone_number_id": PHONE_NUMBER_ID},
+            "contacts": [{"wa_id": wa_id}],
+            "messages": [message],
+        }
+        entry = {"id": "bench", "changes": [{"value": value, "field": "messages"}]}
+        raw = json.dumps({"object": "whatsapp_business_account", "entry": [entry]})
+        signature = hmac.new(APP_SECRET.encode(), raw.encode(), hashlib.sha256)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + signature.hexdigest(),
+        }
+        before = len(graph.arrived.get(wa_id, []))
+        start = time.perf_counter()
+        response = client.post(url, content=raw, headers=headers)
+        if response.status_code != 200:
+            return Turn(
+                None, failure=f"whatsapp: HTTP {response.status_code} {response.text[:200]}"
+            )
+        try:
+            arrived = graph.replies_after(wa_id, before + 1)
+        except TimeoutError as exc:
+            return Turn(None, failure=f"whatsapp: {exc}")
+        return Turn((arrived - start) * 1000, replied=True)
+
+    return conversations_run(conversations=conversations, first=first, turn=turn)

@@ -17,6 +17,7 @@ from backend.service_requests.models import ServiceRequest
 from backend.service_requests.moderation import description_shown
 from mobile_api.models import Device, Platform
 from mobile_api.push import ENDPOINT_MAX, auth_problem, p256dh_problem
+from workorders.api.serializers import FeedbackIn
 
 # --- Catalog
 
@@ -476,12 +477,9 @@ class SupportOut(serializers.Serializer):
     following = serializers.BooleanField(help_text="Whether I follow the request (signed in only)")
 
 
-class ResidentFeedbackIn(serializers.Serializer):
-    fixed = serializers.BooleanField(help_text="Was it fixed?")
-    rating = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=5
-    )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+# The same answer as the feedback page's (by signed link): one set of limits for both.
+class ResidentFeedbackIn(FeedbackIn):
+    pass
 
 
 class ResidentFeedbackOut(serializers.Serializer):

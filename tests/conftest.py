@@ -16,6 +16,8 @@ from backend.catalog.models import ServiceType
 from backend.catalog.services import catalog_load_file
 from backend.ratelimit import counters_clear
 
+pytest_plugins = ("tests.people",)
+
 # A point in Boston (lat, long) used as the default location.
 BOSTON = (42.3601, -71.0589)
 
@@ -79,4 +81,15 @@ def pothole_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-__all__ = ["BOSTON", "jpeg_bytes", "png_bytes", "pothole_payload", "settings"]
+def web_report_form(**fields: Any) -> dict[str, Any]:
+    """A large pothole at this point as the web report form posts it, with ``fields``."""
+    return {
+        "service_code": "pothole",
+        "lat": str(BOSTON[0]),
+        "long": str(BOSTON[1]),
+        "attr-pothole-size": "large",
+        **fields,
+    }
+
+
+__all__ = ["BOSTON", "jpeg_bytes", "png_bytes", "pothole_payload", "settings", "web_report_form"]

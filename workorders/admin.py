@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from backend.admin_readonly import ConditionFilter, ReadOnlyAdmin, ReadOnlyInlineMixin
+from backend.admin_readonly import (
+    ConditionFilter,
+    HistoryInline,
+    ReadOnlyAdmin,
+    ReadOnlyInlineMixin,
+)
 from backend.catalog.models import ResponseTemplate
 from backend.process_cache import ClearsProcessCachesAdmin
 from workorders.live import memberships_changed
@@ -38,15 +43,10 @@ from workorders.models import (
 )
 
 
-class WorkOrderEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+class WorkOrderEventInline(HistoryInline):
     model = WorkOrderEvent
-    verbose_name_plural = "History"
     fields = ("created_at", "kind", "from_status", "to_status", "actor", "note", "data")
     readonly_fields = fields
-    ordering = ("created_at", "id")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkOrderEvent]:
-        return super().get_queryset(request).select_related("actor")
 
 
 class WorkOrderHoldInline(ReadOnlyInlineMixin, admin.TabularInline):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
 from django.db import transaction
 from django.utils import timezone
 
 from backend.cases.reopen import do_service_request_reopen_for_work
 from backend.errors import not_found
-from backend.service_requests.comments import do_resident_comment_create
+from backend.service_requests.comments import CommentFields, do_resident_comment_create
 from backend.service_requests.models import (
     CommentFlag,
     ResidentComment,
@@ -44,14 +45,8 @@ def resident_update_submit(
     *,
     service_request: ServiceRequest,
     says: ResidentSays,
-    text: str,
-    channel: str,
-    media_url: str = "",
-    claimed_status: str = "",
-    author_name: str = "",
-    author_email: str = "",
-    source: str = "",
     at: datetime | None = None,
+    **comment: Unpack[CommentFields],
 ) -> ResidentComment:
     """Stores the update as a comment pending moderation (values already checked by the
     edge) and, for "not fixed" on a request closed within the feedback window, reopens it
@@ -74,23 +69,13 @@ def resident_update_submit(
                     actor=None,
                     public_note=REOPEN_PUBLIC_NOTE,
                     internal_note="Reopened by a resident's update"
-                    + (f" via {source}." if source else "."),
-                    channel=channel,
+                    + (f" via {comment['source']}." if comment.get("source") else "."),
+                    channel=comment["channel"],
                     at=now,
                 )
                 reopened = True
             else:
                 flag = CommentFlag.ASKS_REOPEN
         return do_resident_comment_create(
-            service_request=locked,
-            channel=channel,
-            text=text,
-            media_url=media_url,
-            claimed_status=claimed_status,
-            flag=flag,
-            reopened=reopened,
-            author_name=author_name,
-            author_email=author_email,
-            source=source,
-            at=now,
+            service_request=locked, flag=flag, reopened=reopened, at=now, **comment
         )

@@ -35,6 +35,7 @@ from backend.intake.validation import (
     service_available_check,
     text_check,
 )
+from backend.outbox.services import outbox_batch
 from backend.photos.processing import PhotoRejected
 from backend.photos.services import (
     CheckedUpload,
@@ -101,12 +102,11 @@ def _fingerprint(payload: dict[str, Any], uploads: list[CheckedUpload]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _public_id(at: datetime) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('service_request_number_seq')")
-        (number,) = cursor.fetchone()
-    year = timezone.localtime(at).year
-    return f"SR-{year}-{number:06d}"
+def _public_id(number: int, at: datetime) -> str:
+    return f"SR-{timezone.localtime(at).year}-{number:06d}"
+
+
+_NUMBER_SQL = "SELECT nextval('service_request_number_seq')"
 
 
 # Hand-written because it runs on every submission: building the same query through the
@@ -136,21 +136,60 @@ LIMIT 1
 """  # noqa: S608 - only constants (table name, status values, the visible() condition)
 
 
-def duplicate_find(
-    *, service_type: ServiceType, point: Point, at: datetime, exclude_pk: int | None = None
-) -> tuple[ServiceRequest | None, float | None]:
-    """The nearest open request of the same type within the radius and window, if any."""
+def _duplicate_params(
+    *, service_type: ServiceType, point: Point, at: datetime, exclude_pk: int | None
+) -> list[Any]:
     radius = settings.DUPLICATE_RADIUS_M
     lat_deg = radius / 111_000
     lon_deg = radius / (111_000 * max(math.cos(math.radians(point.y)), 0.01))
     lon, lat = point.x, point.y
     since = at - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    params: list[object] = [lon, lat, lon, lat, max(lat_deg, lon_deg)]
-    params += [service_type.pk, since, exclude_pk or 0, lon, lat, radius]
+    params: list[Any] = [lon, lat, lon, lat, max(lat_deg, lon_deg)]
+    return [*params, service_type.pk, since, exclude_pk or 0, lon, lat, radius]
+
+
+def duplicate_find(
+    *, service_type: ServiceType, point: Point, at: datetime, exclude_pk: int | None = None
+) -> tuple[ServiceRequest | None, float | None]:
+    """The nearest open request of the same type within the radius and window, if any."""
+    params = _duplicate_params(service_type=service_type, point=point, at=at, exclude_pk=exclude_pk)
     nearest = next(iter(ServiceRequest.objects.raw(_DUPLICATE_SQL, params)), None)
     if nearest is None:
         return None, None
     return nearest, float(nearest.distance_m)  # type: ignore[attr-defined]
+
+
+# A new request's number and its duplicate check in one round trip (issue 18: a filing's
+# statements are its cost). The same query as duplicate_find's, joined laterally to the
+# sequence's next value: one row whatever the duplicate check finds.
+_NUMBER_AND_DUPLICATE_SQL = f"""
+SELECT nextval('service_request_number_seq'), d.id, d.public_id, d.status, d.requested_at,
+       d.distance_m
+FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_DUPLICATE_SQL}) AS d ON true
+"""  # noqa: S608 - only the constant query above
+
+
+def _number_and_duplicate(
+    *, service_type: ServiceType, point: Point | None, at: datetime
+) -> tuple[int, ServiceRequest | None, float | None]:
+    """The next request number, and (with a point) the nearest likely duplicate and its
+    distance, as duplicate_find would answer: one statement."""
+    with connection.cursor() as cursor:
+        if point is None:
+            cursor.execute(_NUMBER_SQL)
+            (number,) = cursor.fetchone()
+            return number, None, None
+        params = _duplicate_params(service_type=service_type, point=point, at=at, exclude_pk=None)
+        cursor.execute(_NUMBER_AND_DUPLICATE_SQL, params)
+        number, pk, public_id, status, requested_at, distance = cursor.fetchone()
+    if pk is None:
+        return number, None, None
+    duplicate = ServiceRequest.from_db(
+        connection.alias,
+        ["id", "public_id", "status", "requested_at"],
+        [pk, public_id, status, requested_at],
+    )
+    return number, duplicate, float(distance)
 
 
 def _replay(existing: ServiceRequest, fingerprint: str) -> IntakeResult:
@@ -260,7 +299,7 @@ def service_request_submit(
     now = timezone.now()
     requested = requested_at or now
     try:
-        with transaction.atomic():
+        with transaction.atomic(), outbox_batch():
             result = _create(
                 service_type=service_type,
                 channel=channel,
@@ -313,9 +352,9 @@ def _create(
     now: datetime,
     media_url: str = "",
 ) -> IntakeResult:
-    duplicate, distance = (None, None)
-    if point is not None:
-        duplicate, distance = duplicate_find(service_type=service_type, point=point, at=requested)
+    number, duplicate, distance = _number_and_duplicate(
+        service_type=service_type, point=point, at=requested
+    )
     department = service_type.department
     expected_at = due_at_compute(
         start=requested,
@@ -324,7 +363,7 @@ def _create(
         time_zone=department.time_zone,
     )
     service_request = ServiceRequest.objects.create(
-        public_id=_public_id(requested),
+        public_id=_public_id(number, requested),
         service_type=service_type,
         location=point,
         address=address,

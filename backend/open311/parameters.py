@@ -117,9 +117,11 @@ def _window(
     *,
     now: datetime,
     default: timedelta,
-    names: tuple[str, str],
     errors: Errors,
 ) -> tuple[datetime, datetime] | None:
+    """The ``start_date`` to ``end_date`` window: ``default`` long up to now when neither is
+    given, ``default`` (at most 90 days) from the one given; an error on ``end_date`` when
+    it is before the start or the window spans more than 90 days."""
     if start is None and end is None:
         return now - default, now
     if start is None:
@@ -128,10 +130,10 @@ def _window(
     if end is None:
         end = start + min(default, SPAN_MAX)
     if start > end:
-        _add(errors, names[1], f"{names[1]} is before {names[0]}.")
+        _add(errors, "end_date", "end_date is before start_date.")
         return None
     if end - start > SPAN_MAX:
-        _add(errors, names[1], f"{names[0]} to {names[1]} may span at most 90 days.")
+        _add(errors, "end_date", "start_date to end_date may span at most 90 days.")
         return None
     return start, end
 
@@ -216,14 +218,7 @@ def requests_query_parse(params: Mapping[str, str], *, now: datetime | None = No
         if start is None and end is None and (updated_after or updated_before):
             window = None  # a sync client polling by update time: no requested-date window
         else:
-            window = _window(
-                start,
-                end,
-                now=now,
-                default=SPAN_MAX,
-                names=("start_date", "end_date"),
-                errors=errors,
-            )
+            window = _window(start, end, now=now, default=SPAN_MAX, errors=errors)
     bbox_raw = (params.get("bbox") or "").strip()
     bbox = _bbox(bbox_raw, errors) if bbox_raw else None
     q = (params.get("q") or "").strip()
@@ -264,14 +259,7 @@ def updates_query_parse(params: Mapping[str, str], *, now: datetime | None = Non
     end = _datetime(params, "end_date", errors)
     window = None
     if not errors:
-        window = _window(
-            start,
-            end,
-            now=now,
-            default=UPDATES_DEFAULT_WINDOW,
-            names=("start_date", "end_date"),
-            errors=errors,
-        )
+        window = _window(start, end, now=now, default=UPDATES_DEFAULT_WINDOW, errors=errors)
     paging = _paging(params, errors)
     if errors or window is None:
         raise Open311Error(errors)

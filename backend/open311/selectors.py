@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import CharField, F, FloatField, Func, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    F,
+    FloatField,
+    Func,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 
 from backend.catalog.models import ServiceType
 from backend.open311.errors import Open311Error
@@ -34,6 +43,8 @@ from backend.service_requests.models import (
     Status,
 )
 from backend.service_requests.selectors import public_events
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -234,40 +245,40 @@ def public_event_lists(*, ids: list[int]) -> dict[int, list[ServiceRequestEvent]
     return found
 
 
+def _in_window(rows: QuerySet[M], *, at: str, query: UpdatesQuery) -> QuerySet[M]:
+    """The rows of visible requests whose ``at`` falls in the query's window, oldest first."""
+    return rows.filter(
+        **{f"{at}__gte": query.start, f"{at}__lte": query.end},
+        service_request__in=ServiceRequest.objects.visible(),
+    ).order_by(at, "id")
+
+
 def request_updates_find(*, query: UpdatesQuery) -> list[dict[str, Any]]:
     """Status changes (and the creation) of requests in the window, and the residents'
     comments published in it, oldest first: FixMyStreet pulls these as ``request_update``
     items. A comment's row has ``comment_id`` (and ``id`` None) and the request's status."""
-    events = (
-        ServiceRequestEvent.objects.filter(
-            kind__in=[EventKind.CREATED, EventKind.STATUS_CHANGED],
-            created_at__gte=query.start,
-            created_at__lte=query.end,
-            service_request__in=ServiceRequest.objects.visible(),
-        )
-        .order_by("created_at", "id")
-        .values(
-            "id",
-            "service_request__public_id",
-            "kind",
-            "from_status",
-            "to_status",
-            "close_reason",
-            "public_note",
-            "created_at",
-        )
+    events = _in_window(
+        ServiceRequestEvent.objects.filter(kind__in=[EventKind.CREATED, EventKind.STATUS_CHANGED]),
+        at="created_at",
+        query=query,
+    ).values(
+        "id",
+        "service_request__public_id",
+        "kind",
+        "from_status",
+        "to_status",
+        "close_reason",
+        "public_note",
+        "created_at",
     )
     # Residents' comments staff have published, at the time they were published (a poller's
     # window sees them then): their text only, never who wrote them.
     comments = list(
-        ResidentComment.objects.filter(
-            state=CommentState.PUBLISHED,
-            moderated_at__gte=query.start,
-            moderated_at__lte=query.end,
-            service_request__in=ServiceRequest.objects.visible(),
-        )
-        .order_by("moderated_at", "id")
-        .values(
+        _in_window(
+            ResidentComment.objects.filter(state=CommentState.PUBLISHED),
+            at="moderated_at",
+            query=query,
+        ).values(
             "id",
             "service_request__public_id",
             "service_request__status",

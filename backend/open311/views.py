@@ -81,6 +81,11 @@ ERRORS = OpenApiResponse(
 REQUESTS = ("service_requests", "request")
 
 
+def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The OpenAPI responses of these error statuses: each answers the Open311 error list."""
+    return dict.fromkeys(statuses, ERRORS)
+
+
 def _form_body(serializer: type[Any]) -> dict[str, Any]:
     """A POST's body for OpenAPI: a form, urlencoded or multipart."""
     return {"application/x-www-form-urlencoded": serializer, "multipart/form-data": serializer}
@@ -158,7 +163,7 @@ class ServiceListView(Open311View):
     @extend_schema(
         summary="The service list (the catalog), localized by Accept-Language",
         parameters=[out.Open311JurisdictionQueryIn],
-        responses={200: out.Open311ServiceOut(many=True), 404: ERRORS},
+        responses={200: out.Open311ServiceOut(many=True), **_errors(404)},
     )
     def get(self, request: Request, format: str = "json") -> Response:
         jurisdiction_check(request.query_params)
@@ -178,7 +183,7 @@ class ServiceDefinitionView(Open311View):
     @extend_schema(
         summary="A service's definition: the attributes asked when reporting it",
         parameters=[out.Open311JurisdictionQueryIn],
-        responses={200: out.Open311ServiceDefinitionOut, 404: ERRORS},
+        responses={200: out.Open311ServiceDefinitionOut, **_errors(404)},
     )
     def get(self, request: Request, service_code: str, format: str = "json") -> Response:
         jurisdiction_check(request.query_params)
@@ -241,23 +246,20 @@ def _submission(data: QueryDict) -> Submission:
     )
 
 
-def _form(request: Request) -> QueryDict:
+def _keyed_form(request: Request) -> tuple[QueryDict, ApiKey]:
+    """A POST's form and its active key (form field, or query parameter), or 403 naming
+    ``api_key``."""
     data = request.data
     if not isinstance(data, QueryDict):  # pragma: no cover - the parsers give QueryDicts
         raise Open311Error({"body": ["Send a form."]})
     jurisdiction_check(data)
     jurisdiction_check(request.query_params)
-    return data
-
-
-def _api_key(request: Request, data: QueryDict) -> ApiKey:
-    """The POST's active key (form field, or query parameter), or 403 naming ``api_key``."""
     raw_key = data.get("api_key") or request.query_params.get("api_key")
     api_key = api_key_authenticate(raw=raw_key if isinstance(raw_key, str) else None)
     if api_key is None:
         message = "Wrong or revoked api_key." if raw_key else "An api_key is required."
         raise Open311Error({"api_key": [message]}, status=403)
-    return api_key
+    return data, api_key
 
 
 def _photos(request: Request) -> list[PhotoUpload]:
@@ -300,7 +302,7 @@ class RequestsView(Open311View):
     @extend_schema(
         summary="Service requests: by id, or filtered (default: the last 90 days, at most 1000)",
         parameters=[out.Open311RequestsQueryIn],
-        responses={200: out.Open311RequestOut(many=True), 400: ERRORS, 404: ERRORS},
+        responses={200: out.Open311RequestOut(many=True), **_errors(400, 404)},
     )
     def get(self, request: Request, format: str = "json") -> Response:
         language = self.language()
@@ -320,16 +322,11 @@ class RequestsView(Open311View):
         request=_form_body(out.Open311RequestCreateIn),
         responses={
             200: out.Open311RequestFiledOut(many=True),
-            400: ERRORS,
-            403: ERRORS,
-            404: ERRORS,
-            413: ERRORS,
-            429: ERRORS,
+            **_errors(400, 403, 404, 413, 429),
         },
     )
     def post(self, request: Request, format: str = "json") -> Response:
-        data = _form(request)
-        api_key = _api_key(request, data)
+        data, api_key = _keyed_form(request)
         intake_throttle(request, client_key=f"open311:{api_key.pk}")
         submission = _submission(data)
         photos = _photos(request)
@@ -354,7 +351,7 @@ class RequestDetailView(Open311View):
     @extend_schema(
         summary="One service request (still an array of one)",
         parameters=[out.Open311RequestQueryIn],
-        responses={200: out.Open311RequestOut(many=True), 400: ERRORS, 404: ERRORS},
+        responses={200: out.Open311RequestOut(many=True), **_errors(400, 404)},
     )
     def get(self, request: Request, service_request_id: str, format: str = "json") -> Response:
         jurisdiction_check(request.query_params)
@@ -378,7 +375,7 @@ class TokenView(Open311View):
     @extend_schema(
         summary="The request a token (asynchronous intake) became; null while pending",
         parameters=[out.Open311JurisdictionQueryIn],
-        responses={200: out.Open311TokenOut(many=True), 400: ERRORS, 404: ERRORS},
+        responses={200: out.Open311TokenOut(many=True), **_errors(400, 404)},
     )
     def get(self, request: Request, token: str, format: str = "json") -> Response:
         jurisdiction_check(request.query_params)
@@ -401,7 +398,7 @@ class RequestUpdatesView(Open311View):
     @extend_schema(
         summary="FixMyStreet's update feed: status changes between start_date and end_date",
         parameters=[out.Open311UpdatesQueryIn],
-        responses={200: out.Open311RequestUpdateOut(many=True), 400: ERRORS, 404: ERRORS},
+        responses={200: out.Open311RequestUpdateOut(many=True), **_errors(400, 404)},
     )
     def get(self, request: Request, format: str = "json") -> Response:
         query = updates_query_parse(request.query_params)
@@ -412,17 +409,10 @@ class RequestUpdatesView(Open311View):
         summary="Post a resident's update (a partner key with the updates permission): a "
         "comment held for moderation; idempotent on update_id",
         request=_form_body(out.Open311RequestUpdateCreateIn),
-        responses={
-            200: out.Open311RequestUpdateFiledOut(many=True),
-            400: ERRORS,
-            403: ERRORS,
-            404: ERRORS,
-            429: ERRORS,
-        },
+        responses={200: out.Open311RequestUpdateFiledOut(many=True), **_errors(400, 403, 404, 429)},
     )
     def post(self, request: Request, format: str = "json") -> Response:
-        data = _form(request)
-        api_key = _api_key(request, data)
+        data, api_key = _keyed_form(request)
         api_key_updates_check(api_key=api_key)
         intake_throttle(request, client_key=f"open311:{api_key.pk}")
         update = partner_update_parse(data)

@@ -20,6 +20,8 @@ are idempotent."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -41,15 +43,52 @@ HAND_ON_LEASE = timedelta(seconds=10)
 def _enqueue(*, kind: str, target: str, args: list[Any], kwargs: dict[str, Any]) -> OutboxMessage:
     if TARGETS.get(target) != kind:
         raise ValueError(f"{target!r} is not a registered outbox {kind}")
-    message = OutboxMessage.objects.create(
+    message = OutboxMessage(
         kind=kind,
         target=target,
         args=args,
         kwargs=kwargs,
         available_at=timezone.now() + HAND_ON_LEASE,
     )
+    connection = transaction.get_connection()
+    pending: list[tuple[OutboxMessage, OutboxHandOn]] | None = getattr(
+        connection, "_outbox_pending", None
+    )
+    if pending is not None and connection.in_atomic_block:
+        pending.append((message, _hand_on_after_commit(None)))
+        return message
+    message.save(force_insert=True)
     _hand_on_after_commit(message.pk)
     return message
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Inside an atomic block: the rows queued in the block are written with ONE insert when
+    it ends, still in the transaction (a submission queues three; each would be a round
+    trip of its own). Until then they have no primary key. A row queued inside a savepoint
+    that was rolled back is not written: its on-commit hand-on was dropped with the
+    savepoint, and only rows whose hand-on is still registered are inserted. Nested batches
+    join the outermost; an exception leaving the block discards the rows with the
+    transaction it is rolling back."""
+    connection = transaction.get_connection()
+    if getattr(connection, "_outbox_pending", None) is not None:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_batch() must run inside transaction.atomic()")
+    pending: list[tuple[OutboxMessage, OutboxHandOn]] = []
+    connection._outbox_pending = pending
+    try:
+        yield
+    finally:
+        connection._outbox_pending = None
+    registered = {id(entry[1]) for entry in connection.run_on_commit}
+    alive = [(message, hand_on) for message, hand_on in pending if id(hand_on) in registered]
+    if alive:
+        OutboxMessage.objects.bulk_create([message for message, _ in alive])
+        for message, hand_on in alive:
+            hand_on.ids = [message.pk]
 
 
 class OutboxHandOn:
@@ -59,8 +98,8 @@ class OutboxHandOn:
     rows); those then have nothing left to do. Rows rolled back with a savepoint are simply
     not found."""
 
-    def __init__(self, pk: int, registered: list[OutboxHandOn]) -> None:
-        self.ids = [pk]
+    def __init__(self, pk: int | None, registered: list[OutboxHandOn]) -> None:
+        self.ids = [] if pk is None else [pk]
         self.done = False
         self._registered = registered
         # Django names a failing robust callback by its __qualname__.
@@ -80,7 +119,7 @@ class OutboxHandOn:
         outbox_hand_on(ids=ids)
 
 
-def _hand_on_after_commit(pk: int) -> None:
+def _hand_on_after_commit(pk: int | None) -> OutboxHandOn:
     connection = transaction.get_connection()
     registered: list[OutboxHandOn] | None = getattr(connection, "_outbox_hand_ons", None)
     if registered is None:
@@ -89,6 +128,7 @@ def _hand_on_after_commit(pk: int) -> None:
     hand_on = OutboxHandOn(pk, registered)
     registered.append(hand_on)
     transaction.on_commit(hand_on, robust=True)  # outside a transaction: runs at once
+    return hand_on
 
 
 def outbox_task(target: str, *args: Any, **kwargs: Any) -> OutboxMessage:

@@ -26,7 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from backend.admin_readonly import ReadOnlyInlineMixin
+from backend.admin_readonly import HistoryInline, ReadOnlyInlineMixin
 from backend.cases.change_type import service_request_change_type
 from backend.cases.close import service_request_close_for_staff
 from backend.cases.merge import service_request_merge
@@ -72,11 +72,8 @@ EDITABLE_FIELDS = (
 MESSAGE_IDS_MAX = 20
 
 
-class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
-    """The append-only history: shown, never added to, changed or deleted here."""
-
+class EventInline(HistoryInline):
     model = ServiceRequestEvent
-    verbose_name_plural = "History"
     fields = (
         "created_at",
         "kind",
@@ -89,10 +86,6 @@ class EventInline(ReadOnlyInlineMixin, admin.TabularInline):
         "internal_note",
     )
     readonly_fields = fields
-    ordering = ("created_at", "id")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceRequestEvent]:
-        return super().get_queryset(request).select_related("actor")
 
 
 class PhotoInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -145,6 +138,41 @@ def _id_list(public_ids: list[str]) -> str:
 
 def _requests(count: int) -> str:
     return f"{count} request" if count == 1 else f"{count} requests"
+
+
+# An action that moves each selected request with one service, called with the request, the
+# acting user, the public note and the action's own arguments.
+TransitionAction = Callable[["ServiceRequestAdmin", HttpRequest, QuerySet[ServiceRequest]], None]
+
+
+def _transition_action(
+    description: str, service: Callable[..., object], *, action: str, done: str, **arguments: Any
+) -> TransitionAction:
+    @admin.action(description=description, permissions=["change"])
+    def run(
+        model_admin: ServiceRequestAdmin, request: HttpRequest, queryset: QuerySet[ServiceRequest]
+    ) -> None:
+        model_admin._run_transition(
+            request,
+            queryset,
+            action=action,
+            done=done,
+            apply=lambda sr, note: service(
+                service_request=sr, actor=request.user, public_note=note, **arguments
+            ),
+        )
+
+    return run
+
+
+def _close_action(description: str, reason: CloseReason) -> TransitionAction:
+    return _transition_action(
+        description,
+        service_request_close_for_staff,
+        action="closed",
+        done=f"Closed {{requests}} as {reason.label[0].lower()}{reason.label[1:]}",
+        reason=reason,
+    )
 
 
 @admin.register(ServiceRequest)
@@ -383,7 +411,7 @@ class ServiceRequestAdmin(ModerationAdminMixin, admin.ModelAdmin):
         *,
         action: str,
         done: str,
-        apply: Callable[[ServiceRequest, str], ServiceRequest],
+        apply: Callable[[ServiceRequest, str], object],
     ) -> None:
         """``done`` is the summary, with ``{requests}`` for the count; ``action`` the past
         participle for the skipped ones ("cannot be {action}")."""
@@ -419,70 +447,29 @@ class ServiceRequestAdmin(ModerationAdminMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Acknowledge the selected requests", permissions=["change"])
-    def acknowledge(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
-        self._run_transition(
-            request,
-            queryset,
-            action="acknowledged",
-            done="Acknowledged {requests}",
-            apply=lambda sr, note: service_request_acknowledge(
-                service_request=sr, actor=request.user, public_note=note
-            ),
-        )
-
-    @admin.action(description="Start work on the selected requests", permissions=["change"])
-    def start(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
-        self._run_transition(
-            request,
-            queryset,
-            action="started",
-            done="Started work on {requests}",
-            apply=lambda sr, note: service_request_start(
-                service_request=sr, actor=request.user, public_note=note
-            ),
-        )
-
-    def _close(
-        self, request: HttpRequest, queryset: QuerySet[ServiceRequest], reason: CloseReason
-    ) -> None:
-        self._run_transition(
-            request,
-            queryset,
-            action="closed",
-            done=f"Closed {{requests}} as {reason.label[0].lower()}{reason.label[1:]}",
-            apply=lambda sr, note: service_request_close_for_staff(
-                service_request=sr, reason=reason, actor=request.user, public_note=note
-            ),
-        )
-
-    @admin.action(description="Close as resolved", permissions=["change"])
-    def close_resolved(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
-        self._close(request, queryset, CloseReason.RESOLVED)
-
-    @admin.action(description="Close as not the city's responsibility", permissions=["change"])
-    def close_not_city_responsibility(
-        self, request: HttpRequest, queryset: QuerySet[ServiceRequest]
-    ) -> None:
-        self._close(request, queryset, CloseReason.NOT_CITY_RESPONSIBILITY)
-
-    @admin.action(description="Close as cannot locate", permissions=["change"])
-    def close_cannot_locate(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
-        self._close(request, queryset, CloseReason.CANNOT_LOCATE)
-
-    @admin.action(description="Reopen the selected requests", permissions=["change"])
-    def reopen(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
-        self._run_transition(
-            request,
-            queryset,
-            action="reopened",
-            done="Reopened {requests}",
-            apply=lambda sr, note: (
-                service_request_reopen_for_work(
-                    service_request=sr, actor=request.user, public_note=note
-                ).service_request
-            ),
-        )
+    acknowledge = _transition_action(
+        "Acknowledge the selected requests",
+        service_request_acknowledge,
+        action="acknowledged",
+        done="Acknowledged {requests}",
+    )
+    start = _transition_action(
+        "Start work on the selected requests",
+        service_request_start,
+        action="started",
+        done="Started work on {requests}",
+    )
+    close_resolved = _close_action("Close as resolved", CloseReason.RESOLVED)
+    close_not_city_responsibility = _close_action(
+        "Close as not the city's responsibility", CloseReason.NOT_CITY_RESPONSIBILITY
+    )
+    close_cannot_locate = _close_action("Close as cannot locate", CloseReason.CANNOT_LOCATE)
+    reopen = _transition_action(
+        "Reopen the selected requests",
+        service_request_reopen_for_work,
+        action="reopened",
+        done="Reopened {requests}",
+    )
 
     @admin.action(
         description="Change the service (re-route to a new work order)", permissions=["change"]

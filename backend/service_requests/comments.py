@@ -6,6 +6,7 @@ and what became of it; nothing here is public until ``resident_comment_publish``
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Required, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,47 +29,48 @@ def _flag_words(flag: str) -> str:
     return f" [{CommentFlag(flag).label}]" if flag else ""
 
 
+class CommentFields(TypedDict, total=False):
+    """A resident's comment as the edge gives it, values already checked: its text, the
+    channel and optional photo URL, the status the partner front end claims, the author (kept
+    private) and ``source``, the partner's name, which only the history notes."""
+
+    text: Required[str]
+    channel: Required[str]
+    media_url: str
+    claimed_status: str
+    author_name: str
+    author_email: str
+    source: str
+
+
 def do_resident_comment_create(
     *,
     service_request: ServiceRequest,
-    channel: str,
-    text: str,
-    media_url: str = "",
-    claimed_status: str = "",
     flag: str = "",
     reopened: bool = False,
-    author_name: str = "",
-    author_email: str = "",
-    source: str = "",
     at: datetime | None = None,
+    **comment: Unpack[CommentFields],
 ) -> ResidentComment:
     """Stores the comment, pending moderation, and notes it in the request's history. The
     caller has checked the values (lengths, e-mail, URL) and holds the request's lock."""
     now = at or timezone.now()
-    comment = ResidentComment.objects.create(
-        service_request=service_request,
-        channel=channel,
-        text=text,
-        media_url=media_url,
-        claimed_status=claimed_status,
-        flag=flag,
-        reopened=reopened,
-        author_name=author_name,
-        author_email=author_email,
-        created_at=now,
+    source = comment.pop("source", "")
+    created = ResidentComment.objects.create(
+        service_request=service_request, flag=flag, reopened=reopened, created_at=now, **comment
     )
+    text, channel = comment["text"], comment["channel"]
     excerpt = text if len(text) <= INTERNAL_TEXT_MAX else text[: INTERNAL_TEXT_MAX - 1] + "…"
     service_request_event_create(
         service_request=service_request,
         kind=EventKind.NOTE,
         channel=channel,
         internal_note=(
-            f"Resident comment #{comment.pk}{f' via {source}' if source else ''}, "
+            f"Resident comment #{created.pk}{f' via {source}' if source else ''}, "
             f"awaiting moderation{_flag_words(flag)}: {excerpt}"
         ),
         at=now,
     )
-    return comment
+    return created
 
 
 def _moderate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
@@ -46,30 +47,40 @@ TRANSITIONS: dict[str, Transition] = {
 User = AbstractBaseUser | AnonymousUser | None
 
 
+class TransitionFields(TypedDict, total=False):
+    """Who moves a request and what they say: the actor (None: the system), the channel it
+    came by, a note the resident sees and one only staff see, and when (now when not given)."""
+
+    actor: User
+    channel: str
+    public_note: str
+    internal_note: str
+    at: datetime | None
+
+
+class EventFields(TransitionFields, total=False):
+    """An event's own values besides its kind: those of a transition, and for a status change
+    the statuses before and after and the close reason."""
+
+    from_status: str
+    to_status: str
+    close_reason: str
+
+
 def service_request_event_create(
-    *,
-    service_request: ServiceRequest,
-    kind: str,
-    actor: User = None,
-    channel: str = "",
-    from_status: str = "",
-    to_status: str = "",
-    close_reason: str = "",
-    public_note: str = "",
-    internal_note: str = "",
-    at: datetime | None = None,
+    *, service_request: ServiceRequest, kind: str, **fields: Unpack[EventFields]
 ) -> ServiceRequestEvent:
     event = ServiceRequestEvent.objects.create(
         service_request=service_request,
         kind=kind,
-        actor=actor_user(actor),
-        channel=channel,
-        from_status=from_status,
-        to_status=to_status,
-        close_reason=close_reason,
-        public_note=public_note,
-        internal_note=internal_note,
-        created_at=at or timezone.now(),
+        actor=actor_user(fields.get("actor")),
+        channel=fields.get("channel", ""),
+        from_status=fields.get("from_status", ""),
+        to_status=fields.get("to_status", ""),
+        close_reason=fields.get("close_reason", ""),
+        public_note=fields.get("public_note", ""),
+        internal_note=fields.get("internal_note", ""),
+        created_at=fields.get("at") or timezone.now(),
     )
     # The layers above hear of it in the same transaction (analytics: the live counters).
     hooks.event_recorded(event=event)
@@ -80,13 +91,9 @@ def _transition(
     *,
     action: str,
     service_request: ServiceRequest,
-    actor: User,
-    channel: str,
-    public_note: str,
-    internal_note: str,
     close_reason: str = "",
     duplicate_of: ServiceRequest | None = None,
-    at: datetime | None = None,
+    **fields: Unpack[TransitionFields],
 ) -> ServiceRequest:
     rule = TRANSITIONS[action]
     with transaction.atomic():
@@ -95,34 +102,30 @@ def _transition(
             raise IllegalTransition(
                 action=action, current_status=locked.status, entity="request", raw=True
             )
-        now = at or timezone.now()
+        now = fields["at"] = fields.get("at") or timezone.now()
         from_status = locked.status
         locked.status = rule.target
         locked.updated_at = now
-        fields = ["status", "updated_at"]
+        update = ["status", "updated_at"]
         if rule.target == Status.CLOSED:
             locked.closed_at = now
             locked.close_reason = close_reason
-            fields += ["closed_at", "close_reason"]
+            update += ["closed_at", "close_reason"]
             if duplicate_of is not None:
                 locked.duplicate_of = duplicate_of
-                fields.append("duplicate_of")
+                update.append("duplicate_of")
         elif from_status == Status.CLOSED:
             locked.closed_at = None
             locked.close_reason = ""
-            fields += ["closed_at", "close_reason"]
-        locked.save(update_fields=fields)
+            update += ["closed_at", "close_reason"]
+        locked.save(update_fields=update)
         event = service_request_event_create(
             service_request=locked,
             kind=EventKind.STATUS_CHANGED,
-            actor=actor,
-            channel=channel,
             from_status=from_status,
             to_status=rule.target,
             close_reason=close_reason,
-            public_note=public_note,
-            internal_note=internal_note,
-            at=now,
+            **fields,
         )
         # The resident (and followers) hear of it after commit, once.
         service_request_status_enqueue(service_request=locked, event=event)
@@ -130,55 +133,23 @@ def _transition(
 
 
 def service_request_acknowledge(
-    *,
-    service_request: ServiceRequest,
-    actor: User = None,
-    channel: str = "",
-    public_note: str = "",
-    internal_note: str = "",
-    at: datetime | None = None,
+    *, service_request: ServiceRequest, **fields: Unpack[TransitionFields]
 ) -> ServiceRequest:
-    return _transition(
-        action="acknowledge",
-        service_request=service_request,
-        actor=actor,
-        channel=channel,
-        public_note=public_note,
-        internal_note=internal_note,
-        at=at,
-    )
+    return _transition(action="acknowledge", service_request=service_request, **fields)
 
 
 def service_request_start(
-    *,
-    service_request: ServiceRequest,
-    actor: User = None,
-    channel: str = "",
-    public_note: str = "",
-    internal_note: str = "",
-    at: datetime | None = None,
+    *, service_request: ServiceRequest, **fields: Unpack[TransitionFields]
 ) -> ServiceRequest:
-    return _transition(
-        action="start",
-        service_request=service_request,
-        actor=actor,
-        channel=channel,
-        public_note=public_note,
-        internal_note=internal_note,
-        at=at,
-    )
+    return _transition(action="start", service_request=service_request, **fields)
 
 
 def do_service_request_close(
     *,
     service_request: ServiceRequest,
     reason: str,
-    actor: User = None,
-    channel: str = "",
-    public_note: str = "",
-    internal_note: str = "",
     duplicate_of: ServiceRequest | None = None,
-    at: datetime | None = None,
+    **fields: Unpack[TransitionFields],
 ) -> ServiceRequest:
     """Closes the request with ``reason`` and nothing else. The caller holds the request's
     row lock in its transaction and has already ended its work order, or it has none;
@@ -193,37 +164,19 @@ def do_service_request_close(
     return _transition(
         action="close",
         service_request=service_request,
-        actor=actor,
-        channel=channel,
-        public_note=public_note,
-        internal_note=internal_note,
         close_reason=reason,
         duplicate_of=duplicate_of,
-        at=at,
+        **fields,
     )
 
 
 def do_service_request_reopen(
-    *,
-    service_request: ServiceRequest,
-    actor: User = None,
-    channel: str = "",
-    public_note: str = "",
-    internal_note: str = "",
-    at: datetime | None = None,
+    *, service_request: ServiceRequest, **fields: Unpack[TransitionFields]
 ) -> ServiceRequest:
     """Reopens the closed request and nothing else. The caller holds the request's row lock
     in its transaction and gives it a work order in the same transaction; otherwise use
     ``backend.cases.reopen.service_request_reopen_for_work``, which does both."""
-    return _transition(
-        action="reopen",
-        service_request=service_request,
-        actor=actor,
-        channel=channel,
-        public_note=public_note,
-        internal_note=internal_note,
-        at=at,
-    )
+    return _transition(action="reopen", service_request=service_request, **fields)
 
 
 def service_request_follower_add(

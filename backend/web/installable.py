@@ -36,6 +36,7 @@ SHELL_STATIC = (
     "web/app.js",
     "web/lang.js",
     "web/report.js",
+    "web/idb-store.js",
     "web/report-queue.js",
     "web/track.js",
     "web/shrink.js",
@@ -52,6 +53,7 @@ SHELL_STATIC = (
     "chatbot/chat.css",
 )
 SHELL_TEMPLATES = (
+    "document.html",
     "web/base.html",
     "web/_language_form.html",
     "web/report.html",
@@ -155,6 +157,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "report_url": reverse("web:report"),
         "icon": static("web/icons/icon-192.png"),
         "push_script": static("web/push-sw.js"),
+        "store_script": static("web/idb-store.js"),
         "queue_script": static("web/report-queue.js"),
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
     }

@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from backend.api_errors import ERROR
+from backend.errors import found
+from backend.service_requests.models import ServiceRequest
 
 AUTH_ERRORS = {401: ERROR, 404: ERROR}
 
@@ -39,3 +41,8 @@ def parsed(input_class: type[serializers.Serializer[Any]], data: Any) -> dict[st
     data_in = input_class(data=data)
     data_in.is_valid(raise_exception=True)
     return dict(data_in.validated_data)
+
+
+def request_found(service_request: ServiceRequest | None, public_id: str) -> ServiceRequest:
+    """The request a selector found, or a 404 naming ``public_id``."""
+    return found(service_request, public_id, field="public_id", what="request")

@@ -51,7 +51,14 @@ from mobile_api.serializers import (
     TimelineOut,
 )
 from mobile_api.services import service_request_unfollow
-from mobile_api.views.base import AUTH_ERRORS, MobileView, SignedInView, client_key, parsed
+from mobile_api.views.base import (
+    AUTH_ERRORS,
+    MobileView,
+    SignedInView,
+    client_key,
+    parsed,
+    request_found,
+)
 from mobile_api.views.edit import RequestEditMixin
 from workorders.selectors import close_event_latest
 
@@ -164,11 +171,6 @@ class RequestCreateView(MobileView):
         return response
 
 
-def _request_found(service_request: ServiceRequest | None, public_id: str) -> ServiceRequest:
-    """The request, or a 404 naming ``public_id``."""
-    return found(service_request, public_id, field="public_id", what="request")
-
-
 class RequestDetailView(RequestEditMixin, MobileView):
     @extend_schema(
         operation_id="mobile_requests_retrieve",
@@ -176,7 +178,7 @@ class RequestDetailView(RequestEditMixin, MobileView):
         responses={200: RequestPublicOut, 404: ERROR},
     )
     def get(self, request: Request, public_id: str) -> Response:
-        service_request = _request_found(service_request_get_public(public_id=public_id), public_id)
+        service_request = request_found(service_request_get_public(public_id=public_id), public_id)
         return Response(
             RequestPublicOut(
                 service_request, context={"request": request, "language": language_current()}
@@ -225,7 +227,7 @@ class RequestTimelineView(MobileView):
         responses={200: TimelineOut, 404: ERROR},
     )
     def get(self, request: Request, public_id: str) -> Response:
-        service_request = _request_found(service_request_timeline(public_id=public_id), public_id)
+        service_request = request_found(service_request_timeline(public_id=public_id), public_id)
         return Response(TimelineOut(service_request, context={"request": request}).data)
 
 
@@ -237,7 +239,7 @@ class RequestFollowView(SignedInView):
         responses={200: FollowOut, **AUTH_ERRORS},
     )
     def post(self, request: Request, public_id: str) -> Response:
-        service_request = _request_found(service_request_get(public_id=public_id), public_id)
+        service_request = request_found(service_request_get(public_id=public_id), public_id)
         service_request_follower_add(
             service_request=service_request, user=request.user, source="follow"
         )
@@ -250,7 +252,7 @@ class RequestFollowView(SignedInView):
         responses={200: FollowOut, **AUTH_ERRORS},
     )
     def delete(self, request: Request, public_id: str) -> Response:
-        service_request = _request_found(service_request_get(public_id=public_id), public_id)
+        service_request = request_found(service_request_get(public_id=public_id), public_id)
         service_request_unfollow(service_request=service_request, user=request.user)
         return Response(FollowOut({"service_request_id": public_id, "following": False}).data)
 
@@ -265,7 +267,7 @@ class RequestFeedbackView(SignedInView):
         responses={201: ResidentFeedbackOut, 400: ERROR, 409: ERROR, **AUTH_ERRORS},
     )
     def post(self, request: Request, public_id: str) -> Response:
-        service_request = _request_found(
+        service_request = request_found(
             service_request_get_for_reporter(user=request.user, public_id=public_id), public_id
         )
         data = parsed(ResidentFeedbackIn, request.data)

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from backend.api_errors import ERROR
-from backend.errors import City311Error, found
+from backend.errors import City311Error
 from backend.service_requests.selectors import service_request_get_visible
 from backend.service_requests.support import (
     SupportResult,
@@ -20,7 +20,7 @@ from backend.service_requests.support import (
     service_request_support_remove,
 )
 from mobile_api.serializers import SupportIn, SupportOut
-from mobile_api.views.base import MobileView, parsed
+from mobile_api.views.base import MobileView, parsed, request_found
 
 DEVICE_HEADER = "Device-Id"
 # An opaque id the app makes once and keeps (a UUID, say): letters, digits and . _ : -
@@ -77,12 +77,7 @@ class RequestSupportView(MobileView):
         responses={200: SupportOut, 201: SupportOut, 409: ERROR, **SUPPORT_ERRORS},
     )
     def post(self, request: Request, public_id: str) -> Response:
-        service_request = found(
-            service_request_get_visible(public_id=public_id),
-            public_id,
-            field="public_id",
-            what="request",
-        )
+        service_request = request_found(service_request_get_visible(public_id=public_id), public_id)
         data = parsed(SupportIn, request.data)
         device_id = _device_id(request)
         if data["follow"] and not request.user.is_authenticated:
@@ -104,12 +99,7 @@ class RequestSupportView(MobileView):
         responses={200: SupportOut, **SUPPORT_ERRORS},
     )
     def delete(self, request: Request, public_id: str) -> Response:
-        service_request = found(
-            service_request_get_visible(public_id=public_id),
-            public_id,
-            field="public_id",
-            what="request",
-        )
+        service_request = request_found(service_request_get_visible(public_id=public_id), public_id)
         result = service_request_support_remove(
             service_request=service_request, user=request.user, device_id=_device_id(request)
         )

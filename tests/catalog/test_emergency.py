@@ -38,7 +38,7 @@ from backend.catalog.selectors import (
 from backend.intake.services import IntakeError
 from backend.open311.services import api_key_create, precheck_catalog_clear
 from backend.service_requests.models import ServiceRequest
-from tests.conftest import BOSTON, pothole_payload
+from tests.conftest import pothole_payload, web_report_form
 from tests.factories import submit
 from tests.open311.conftest import pothole_form, xml_parse
 from tests.openapi import assert_matches_schema
@@ -156,15 +156,7 @@ def test_the_report_page_marks_the_service_and_the_server_refuses_it(
     assert MESSAGE in page
     assert 'value="pothole" disabled' in page
 
-    response = Client().post(
-        "/report",
-        {
-            "service_code": "pothole",
-            "lat": str(BOSTON[0]),
-            "long": str(BOSTON[1]),
-            "attr-pothole-size": "large",
-        },
-    )
+    response = Client().post("/report", web_report_form())
     assert response.status_code == 400
     assert 'id="service-error"' in response.content.decode()
     assert not ServiceRequest.objects.exists()

@@ -46,17 +46,20 @@ class Assistant:
     def rasa(self, log_name: str = "rasa.log") -> Iterator[Path]:
         """Rasa running (stopped on leaving); yields its log."""
         log = self.logs / log_name
-        with started("rasa", env=self.env, log=log) as process:
-            try:
-                wait_ready(
-                    f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/",
-                    process=process,
-                    log=log,
-                    within=READY_WITHIN_S,
-                )
-            except SystemExit as exc:
-                pytest.fail(str(exc))
+        with _serving("rasa", f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/", self.env, log):
             yield log
+
+
+@contextmanager
+def _serving(name: str, url: str, env: dict[str, str], log: Path) -> Iterator[None]:
+    """``name`` started (stopped on leaving) and answering at ``url``; the test fails when it
+    does not come up."""
+    with started(name, env=env, log=log) as process:
+        try:
+            wait_ready(url, process=process, log=log, within=READY_WITHIN_S)
+        except SystemExit as exc:
+            pytest.fail(str(exc))
+        yield
 
 
 @contextmanager
@@ -74,15 +77,6 @@ def actions_running(*, live_server_url: str, settings: Any, logs: Path) -> Itera
         "CHATBOT_WEB_FORM_URL": f"{live_server_url}/report",
     }
     actions_log = logs / "actions.log"
-    with started("actions", env=env, log=actions_log) as process:
-        try:
-            wait_ready(
-                f"http://127.0.0.1:{actions_port}/health",
-                process=process,
-                log=actions_log,
-                within=READY_WITHIN_S,
-            )
-        except SystemExit as exc:
-            pytest.fail(str(exc))
+    with _serving("actions", f"http://127.0.0.1:{actions_port}/health", env, actions_log):
         settings.CHATBOT_RASA_URL = f"http://127.0.0.1:{rasa_port}"
         yield Assistant(rasa_port=rasa_port, env=env, logs=logs, actions_log=actions_log)

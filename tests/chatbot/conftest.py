@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.chatbot.providers import QuietHandler, http_served
 
 Answer = Callable[[dict[str, Any]], tuple[int, Any]]
 
@@ -40,7 +40,7 @@ def free_port() -> int:
 def fake_rasa(settings: Any) -> Iterator[FakeRasa]:
     fake: FakeRasa
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -53,20 +53,11 @@ def fake_rasa(settings: Any) -> Iterator[FakeRasa]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake = FakeRasa(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.CHATBOT_RASA_URL = fake.url
-    settings.CHATBOT_WEB_FORM_URL = "https://311.example.org/report"
-    try:
+    with http_served(Handler) as url:
+        fake = FakeRasa(url=url)
+        settings.CHATBOT_RASA_URL = fake.url
+        settings.CHATBOT_WEB_FORM_URL = "https://311.example.org/report"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

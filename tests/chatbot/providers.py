@@ -11,6 +11,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,10 +75,30 @@ class FakeProvider:
         return [r for r in self.received if r.method == "POST" and path_part in r.path]
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A fake service's request handler that logs nothing."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def http_served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` answering on a free local port, in a thread, until leaving; yields the
+    base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _serve(check: str, default_post: Served) -> Iterator[FakeProvider]:
     fake: FakeProvider
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _answer(self, served: Served) -> None:
             self.send_response(served.status)
             self.send_header("Content-Type", served.content_type)
@@ -109,18 +130,9 @@ def _serve(check: str, default_post: Served) -> Iterator[FakeProvider]:
         def do_POST(self) -> None:
             self._handle("POST")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake = FakeProvider(url=f"http://127.0.0.1:{server.server_address[1]}", check=check)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_served(Handler) as url:
+        fake = FakeProvider(url=url, check=check)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

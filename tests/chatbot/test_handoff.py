@@ -91,6 +91,24 @@ def sms(body: str) -> Any:
     )
 
 
+def handoff_make(
+    channel: str,
+    *,
+    kind: str = HandoffKind.LIVE,
+    requested_at: datetime | None = None,
+    **fields: Any,
+) -> Handoff:
+    """A handoff asked for just now (or at ``requested_at``) in a new conversation on
+    ``channel``."""
+    return Handoff.objects.create(
+        conversation=conversation_start(language="en", user=None, source=channel),
+        kind=kind,
+        requested_at=requested_at or timezone.now(),
+        channel=channel,
+        **fields,
+    )
+
+
 # --- The hours
 
 
@@ -165,20 +183,15 @@ def test_the_inbox_lists_waiting_conversations_newest_first_with_the_transcript(
     call_centre(settings, open_now=True)
     now = timezone.now()
     older, newer, answered = (
-        conversation_start(language="en", user=None, source="websocket") for _ in range(3)
-    )
-    for conversation, minutes, state in (
-        (older, 30, HandoffState.WAITING),
-        (newer, 5, HandoffState.WAITING),
-        (answered, 1, HandoffState.ANSWERED),
-    ):
-        Handoff.objects.create(
-            conversation=conversation,
-            kind=HandoffKind.LIVE,
-            state=state,
-            requested_at=now - timedelta(minutes=minutes),
-            channel="websocket",
+        handoff_make(
+            "websocket", requested_at=now - timedelta(minutes=minutes), state=state
+        ).conversation
+        for minutes, state in (
+            (30, HandoffState.WAITING),
+            (5, HandoffState.WAITING),
+            (1, HandoffState.ANSWERED),
         )
+    )
     ChatMessage.objects.create(
         conversation=newer, at=now, direction="in", text="my street is flooded", language="en"
     )
@@ -232,14 +245,8 @@ def test_an_agents_answer_goes_back_by_sms(
 def test_a_bad_answer_names_the_field_and_sends_nothing(
     settings: Any, fake_twilio: FakeProvider
 ) -> None:
-    conversation = conversation_start(language="en", user=None, source="sms")
-    handoff = Handoff.objects.create(
-        conversation=conversation,
-        kind=HandoffKind.LIVE,
-        requested_at=timezone.now(),
-        channel="sms",
-        phone=RESIDENT,
-    )
+    handoff = handoff_make("sms", phone=RESIDENT)
+    conversation = handoff.conversation
     response = browser(agent()).post(f"/staff/chat/{handoff.pk}/answer", {"text": "   "})
     assert response.status_code == 302
     assert not ChatMessage.objects.filter(conversation=conversation).exists()
@@ -248,12 +255,10 @@ def test_a_bad_answer_names_the_field_and_sends_nothing(
 
 
 def test_numbers_are_erased_after_the_keep_days(settings: Any) -> None:
-    conversation = conversation_start(language="en", user=None, source="sms")
-    old = Handoff.objects.create(
-        conversation=conversation,
+    old = handoff_make(
+        "sms",
         kind=HandoffKind.CALLBACK,
         requested_at=timezone.now() - timedelta(days=settings.CHATBOT_HANDOFF_KEEP_DAYS + 1),
-        channel="sms",
         phone=RESIDENT,
     )
     assert handoff_numbers_erase() == 1
@@ -290,13 +295,7 @@ def test_outside_the_hours_a_callback_request_is_listed_with_its_time(
 
 @pytest.mark.parametrize("who", ["resident", "crew", "supervisor"])
 def test_the_inbox_is_for_agents_only(settings: Any, who: str) -> None:
-    conversation = conversation_start(language="en", user=None, source="websocket")
-    handoff = Handoff.objects.create(
-        conversation=conversation,
-        kind=HandoffKind.LIVE,
-        requested_at=timezone.now(),
-        channel="websocket",
-    )
+    handoff = handoff_make("websocket")
     user = user_make(f"not-an-agent-{who}")
     if who != "resident":
         team = team_make(department="sanitation", name=f"Team {who}")
@@ -310,7 +309,7 @@ def test_the_inbox_is_for_agents_only(settings: Any, who: str) -> None:
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     handoff.refresh_from_db()
     assert handoff.state == HandoffState.WAITING
-    assert not ChatMessage.objects.filter(conversation=conversation).exists()
+    assert not ChatMessage.objects.filter(conversation=handoff.conversation).exists()
 
 
 # --- "What's the status of my report?": only the resident's own requests

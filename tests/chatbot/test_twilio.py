@@ -13,8 +13,7 @@ from django.test import Client
 
 from backend.service_requests import hooks
 from backend.service_requests.messaging import status_notify
-from backend.service_requests.models import ResidentNotification, ServiceRequestEvent
-from backend.service_requests.services import service_request_acknowledge
+from backend.service_requests.models import ResidentNotification
 from chatbot.gateway import GatewayUnavailable, address_key
 from chatbot.models import (
     ChatMessage,
@@ -25,6 +24,7 @@ from chatbot.models import (
     GatewayRequest,
 )
 from tests.chatbot.conftest import FakeRasa
+from tests.chatbot.factories import acknowledged, filed_in_chat
 from tests.chatbot.providers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -263,20 +263,8 @@ def test_photos_from_elsewhere_too_large_or_not_images_get_a_polite_answer(
 
 
 def file_by_sms(fake_rasa: FakeRasa) -> Any:
-    filed = submit("pothole", channel="chat")
-    fake_rasa.replies(
-        {"text": f"Done! Your request number is {filed.public_id}."},
-        {"custom": {"city311": {"filed": filed.public_id}}},
-    )
-    message_of(sms("yes, file it"))
-    filed.refresh_from_db()
-    return filed
-
-
-def acknowledged(service_request: Any) -> ServiceRequestEvent:
-    service_request_acknowledge(service_request=service_request, public_note="On our list.")
-    return ServiceRequestEvent.objects.get(
-        service_request=service_request, to_status="acknowledged"
+    return filed_in_chat(
+        fake_rasa, "Done! Your request number is {id}.", lambda: message_of(sms("yes, file it"))
     )
 
 

@@ -19,11 +19,11 @@ from backend.outbox.services import outbox_dispatch
 from backend.service_requests.messaging import status_notify
 from backend.service_requests.models import ServiceRequestEvent
 from backend.service_requests.services import (
-    service_request_acknowledge,
     service_request_start,
 )
 from chatbot.models import ChatMessage, ChatPhoto, GatewayContact, GatewayInbound, GatewayRequest
 from tests.chatbot.conftest import FakeRasa
+from tests.chatbot.factories import acknowledged, filed_in_chat
 from tests.chatbot.providers import (
     PHONE_NUMBER_ID,
     VERIFY_TOKEN,
@@ -32,7 +32,6 @@ from tests.chatbot.providers import (
     meta_signature,
     photo,
 )
-from tests.factories import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -287,20 +286,9 @@ def test_stop_then_nothing_more(
 
 
 def filed_on_whatsapp(fake_rasa: FakeRasa, capture: Any) -> Any:
-    filed = submit("pothole", channel="chat")
-    fake_rasa.replies(
-        {"text": f"Done: {filed.public_id}."}, {"custom": {"city311": {"filed": filed.public_id}}}
+    return filed_in_chat(
+        fake_rasa, "Done: {id}.", lambda: post(webhook(text("file it")), capture=capture)
     )
-    post(webhook(text("file it")), capture=capture)
-    filed.refresh_from_db()
-    return filed
-
-
-def acknowledge(service_request: Any) -> int:
-    service_request_acknowledge(service_request=service_request, public_note="On our list.")
-    return ServiceRequestEvent.objects.get(
-        service_request=service_request, to_status="acknowledged"
-    ).pk
 
 
 def test_status_messages_go_back_on_whatsapp_as_text_or_as_the_template(
@@ -315,7 +303,7 @@ def test_status_messages_go_back_on_whatsapp_as_text_or_as_the_template(
     assert GatewayRequest.objects.filter(service_request=filed).exists()
     fake_meta.received.clear()
     # Within 24 hours of the resident's last message: free text.
-    assert status_notify(event_id=acknowledge(filed)).phones_sent == 1
+    assert status_notify(event_id=acknowledged(filed).pk).phones_sent == 1
     (message,) = sent_messages(fake_meta)
     assert message["to"] == WA_ID and message["type"] == "text"
     assert filed.public_id in message["text"]["body"]

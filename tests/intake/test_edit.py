@@ -23,10 +23,9 @@ from backend.photos.models import Photo
 from backend.service_requests.models import EventKind, ServiceRequest, ServiceRequestEvent
 from backend.service_requests.moderation import service_request_hide, service_request_redact
 from backend.service_requests.services import service_request_start
-from tests.conftest import BOSTON, jpeg_bytes, pothole_payload
+from tests.conftest import jpeg_bytes, pothole_payload, web_report_form
 from tests.openapi import assert_matches_schema
 from tests.photos.images import noise
-from tests.workorders.factories import token_client, user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -34,21 +33,6 @@ REQUESTS = "/mobile/v1/requests"
 DETAIL = "/mobile/v1/requests/{public_id}"
 PHOTOS = "/mobile/v1/requests/{public_id}/photos"
 OLD_TEXT = "Deep hole in the right lane, call me on 617 555 0100"
-
-
-@pytest.fixture
-def resident(catalog: None) -> User:
-    return user_make("rita@example.org")
-
-
-@pytest.fixture
-def resident_api(resident: User) -> APIClient:
-    return token_client(resident)
-
-
-@pytest.fixture
-def outsider_api(catalog: None) -> APIClient:
-    return token_client(user_make("otto@example.org"))
 
 
 def _file(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
@@ -272,15 +256,7 @@ def _noise_jpeg() -> bytes:
 
 
 def _web_form(**overrides: object) -> dict[str, object]:
-    form: dict[str, object] = {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "description": OLD_TEXT,
-        "attr-pothole-size": "large",
-    }
-    form.update(overrides)
-    return form
+    return web_report_form(**{"description": OLD_TEXT, **overrides})
 
 
 def _web_file(client: Client) -> str:

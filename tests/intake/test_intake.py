@@ -176,12 +176,17 @@ def test_closed_or_old_requests_are_not_duplicates(catalog: None) -> None:
     assert old.pk and result.possible_duplicate is None
 
 
-def test_the_duplicate_check_reads_only_open_requests_near_the_point(catalog: None) -> None:
+@pytest.mark.parametrize("query", ["_DUPLICATE_SQL", "_NUMBER_AND_DUPLICATE_SQL"])
+def test_the_duplicate_check_reads_only_open_requests_near_the_point(
+    catalog: None, query: str
+) -> None:
     """Its plan: the partial GiST index of open requests, never the (type, status, time)
     index, which reads every open request of the type (a growing backlog); sequential
-    scans are turned off, as on a table of millions of rows the planner would not use one."""
-    from backend.intake.services import _DUPLICATE_SQL
+    scans are turned off, as on a table of millions of rows the planner would not use one.
+    The same holds for it joined to the next request number (a filing's one round trip)."""
+    from backend.intake import services
 
+    sql = getattr(services, query)
     submit()
     pothole = ServiceType.objects.get(service_code="pothole")
     lat, long = BOSTON
@@ -200,7 +205,7 @@ def test_the_duplicate_check_reads_only_open_requests_near_the_point(catalog: No
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + _DUPLICATE_SQL, params)
+        cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "sr_open_location" in plan, plan
     assert "sr_type_status" not in plan, plan
@@ -280,3 +285,34 @@ def test_concurrent_retries_with_one_key_make_one_request(catalog: None) -> None
     assert len(results) == 4 and len(set(results)) == 1
     assert ServiceRequest.objects.filter(idempotency_key="retry-storm").count() == 1
     assert WorkOrder.objects.count() == 1
+
+
+def test_a_filing_makes_few_round_trips(catalog: None) -> None:
+    """Issue 18: the request's number rides with the duplicate check, and the outbox rows
+    its side effects need are one insert. The whole filing, once the catalog and routing
+    caches are warm, is six statements: the number and duplicate check, the request, its
+    event, the work order, its event, the outbox rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    from backend.outbox.models import OutboxMessage
+
+    first = submit_result(attributes={"size": "small"})
+    with CaptureQueriesContext(connection) as ctx:
+        result = submit_result(attributes={"size": "small"})
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert result.possible_duplicate is not None
+    assert result.possible_duplicate.pk == first.service_request.pk
+    assert result.possible_duplicate.public_id == first.service_request.public_id
+    numbered = [sql for sql in statements if "nextval" in sql]
+    assert len(numbered) == 1 and "ST_DWithin" in numbered[0], statements
+    outbox = f'INSERT INTO "{OutboxMessage._meta.db_table}"'
+    assert sum(sql.startswith(outbox) for sql in statements) == 1, statements
+    # Configuration reads (catalog, routing, opening hours) are cached outside tests.
+    config = (
+        *('SELECT "catalog_', 'SELECT "workorders_routingrule"', "SAVEPOINT", "RELEASE"),
+        *('SELECT "workorders_openinghours"', 'SELECT "workorders_publicholiday"'),
+    )
+    filing = [sql for sql in statements if not sql.startswith(config)]
+    assert len(filing) == 6, filing
+    number = int(result.service_request.public_id.rsplit("-", 1)[1])
+    assert number == int(first.service_request.public_id.rsplit("-", 1)[1]) + 1

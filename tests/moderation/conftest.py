@@ -13,15 +13,10 @@ from backend.photos.models import Photo
 from backend.photos.services import photo_process
 from backend.service_requests.models import ServiceRequest
 from tests.factories import submit
-from tests.workorders.factories import Staff, staff_make
+from tests.workorders.factories import Staff
 
 DESCRIPTION = "Deep hole outside 12 Elm St, call Marigold Fenwick-Ashby on 617-555-0199"
 SECRET = "call Marigold Fenwick-Ashby on 617-555-0199"
-
-
-@pytest.fixture
-def staff(catalog: None) -> Staff:
-    return staff_make()
 
 
 @pytest.fixture

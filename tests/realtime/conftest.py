@@ -15,8 +15,6 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
-from tests.workorders.factories import Staff, staff_make
-
 ORIGIN = (b"origin", b"http://testserver")
 
 
@@ -56,8 +54,3 @@ def communicator(
     return WebsocketCommunicator(
         application, path, headers=[*([ORIGIN] if origin else []), *(headers or [])]
     )
-
-
-@pytest.fixture
-def staff(catalog: None) -> Staff:
-    return staff_make()

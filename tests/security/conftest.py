@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from backend.open311.services import api_key_create
 from backend.service_requests.models import ServiceRequest
+from tests.conftest import BOSTON
 from tests.factories import submit
 from tests.workorders.factories import Staff, staff_make, token_client, user_make
 
@@ -24,6 +25,19 @@ def fresh_address() -> str:
     """A client address no other test used: rate-limit counters never carry over."""
     n = next(_addresses)
     return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def open311_form(key: str, **fields: Any) -> dict[str, Any]:
+    """A large pothole at City Hall as an Open311 POST's form, with ``fields`` (no api_key
+    when ``key`` is empty)."""
+    return {
+        **({"api_key": key} if key else {}),
+        "service_code": "pothole",
+        "lat": str(BOSTON[0]),
+        "long": str(BOSTON[1]),
+        "attribute[size]": "large",
+        **fields,
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backend.service_requests.models import Channel, ServiceRequest, Status
-from tests.conftest import BOSTON
+from tests.conftest import BOSTON, web_report_form
 from tests.security.access import Case, registry
-from tests.security.conftest import World
+from tests.security.conftest import World, open311_form
 
 pytestmark = pytest.mark.django_db
 
@@ -150,15 +150,11 @@ def test_mobile_submit_ignores_fields_it_does_not_take(world: World) -> None:
 
 
 def test_open311_post_ignores_fields_it_does_not_take(world: World) -> None:
-    body = {
-        "api_key": world.open311_key,
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attribute[size]": "large",
+    body = open311_form(
+        world.open311_key,
         **{k: str(v) for k, v in FORBIDDEN_FIELDS.items()},
-        "service_request_id": "SR-1999-000001",
-    }
+        service_request_id="SR-1999-000001",
+    )
     response = world.api("anonymous").post("/open311/v2/requests.json", body)
     assert response.status_code in (200, 400), response.content
     if response.status_code == 200:
@@ -166,13 +162,7 @@ def test_open311_post_ignores_fields_it_does_not_take(world: World) -> None:
 
 
 def test_web_report_ignores_fields_it_does_not_take(world: World) -> None:
-    body = {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attr-pothole-size": "large",
-        **{k: str(v) for k, v in FORBIDDEN_FIELDS.items()},
-    }
+    body = web_report_form(**{k: str(v) for k, v in FORBIDDEN_FIELDS.items()})
     response = world.browser("anonymous").post("/report", body)
     assert response.status_code == 302
     public_id = response["Location"].split("/track/")[1].split("?")[0]

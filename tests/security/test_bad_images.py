@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from backend.photos.models import Photo
 from backend.service_requests.models import ServiceRequest
-from tests.conftest import BOSTON
+from tests.conftest import BOSTON, web_report_form
 from tests.photos.images import BAD_FILES
-from tests.security.conftest import World
+from tests.security.conftest import World, open311_form
 from tests.workorders.factories import good_proof, order_in
 from workorders.models import WorkOrder, WorkOrderStatus
 
@@ -44,26 +44,13 @@ def mobile_submit(world: World, data: bytes) -> int:
 
 
 def open311_submit(world: World, data: bytes) -> int:
-    body = {
-        "api_key": world.open311_key,
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attribute[size]": "large",
-        "media": upload(data),
-    }
+    body = open311_form(world.open311_key, media=upload(data))
     api = world.api("anonymous")
     return api.post("/open311/v2/requests.json", body, format="multipart").status_code
 
 
 def web_report(world: World, data: bytes) -> int:
-    body = {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attr-pothole-size": "large",
-        "photos": upload(data),
-    }
+    body = web_report_form(photos=upload(data))
     return world.browser("anonymous").post("/report", body).status_code
 
 

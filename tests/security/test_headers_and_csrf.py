@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import BOSTON
+from tests.conftest import web_report_form
 from tests.processes import python_with_settings
 from tests.security.conftest import World, fresh_address
 
@@ -88,17 +88,11 @@ def test_pages_use_no_inline_script_the_policy_would_block() -> None:
 
 @pytest.mark.django_db
 def test_the_report_form_needs_its_csrf_token(catalog: None) -> None:
-    form = {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attr-pothole-size": "large",
-    }
     browser = Client(enforce_csrf_checks=True, REMOTE_ADDR=fresh_address())
-    assert browser.post("/report", form).status_code == 403
+    assert browser.post("/report", web_report_form()).status_code == 403
     page = browser.get("/report")
     token = page.cookies["csrftoken"].value
-    assert browser.post("/report", {**form, "csrfmiddlewaretoken": token}).status_code == 302
+    assert browser.post("/report", web_report_form(csrfmiddlewaretoken=token)).status_code == 302
 
 
 @pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
-from tests.conftest import BOSTON
-from tests.security.conftest import World
+from tests.conftest import BOSTON, web_report_form
+from tests.security.conftest import World, open311_form
 from tests.workorders.factories import order_in, order_of
 from workorders.models import WorkOrderStatus
 
@@ -102,14 +102,7 @@ def open311_pothole(world: World, **fields: str) -> Any:
     """A large pothole at City Hall, posted anonymously through Open311 with ``fields``."""
     return world.api("anonymous").post(
         "/open311/v2/requests.json",
-        {
-            "api_key": world.open311_key,
-            "service_code": "pothole",
-            "lat": str(BOSTON[0]),
-            "long": str(BOSTON[1]),
-            "attribute[size]": "large",
-            **fields,
-        },
+        open311_form(world.open311_key, **fields),
     )
 
 
@@ -194,16 +187,9 @@ def test_injection_strings_are_stored_as_given_through_every_channel(world: Worl
     assert open311.status_code == 200, open311.content
     web = world.browser("anonymous").post(
         "/report",
-        {
-            "service_code": "pothole",
-            "lat": str(BOSTON[0]),
-            "long": str(BOSTON[1]),
-            "attr-pothole-size": "large",
-            "address": INJECTION,
-            "description": INJECTION,
-            "contact_name": INJECTION,
-            "contact_phone": SHORT,
-        },
+        web_report_form(
+            address=INJECTION, description=INJECTION, contact_name=INJECTION, contact_phone=SHORT
+        ),
     )
     assert web.status_code == 302, web.content
     filed = ServiceRequest.objects.exclude(pk=world.service_request.pk)

@@ -20,11 +20,11 @@ from rest_framework.test import APIClient
 from backend.intake.services import PhotoUpload
 from backend.photos.models import Photo, ProcessingState
 from backend.photos.services import photo_process
-from tests.conftest import BOSTON
+from tests.conftest import BOSTON, web_report_form
 from tests.factories import submit_result
 from tests.photos.images import with_all_metadata
 from tests.realtime.conftest import communicator
-from tests.security.conftest import fresh_address
+from tests.security.conftest import fresh_address, open311_form
 from tests.workorders.factories import Staff, order_of, staff_make, user_make
 from workorders.services import work_order_assign, work_order_start
 
@@ -87,16 +87,13 @@ def seed(catalog: None) -> list[str]:
     name, email, phone = MARKERS["web"]
     web = Client(REMOTE_ADDR=fresh_address()).post(
         "/report",
-        {
-            "service_code": "pothole",
-            "lat": str(BOSTON[0] + 0.01),
-            "long": str(BOSTON[1]),
-            "attr-pothole-size": "large",
-            "contact_name": name,
-            "contact_email": email,
-            "contact_phone": phone,
-            "photos": SimpleUploadedFile("p.jpg", with_all_metadata(), "image/jpeg"),
-        },
+        web_report_form(
+            lat=str(BOSTON[0] + 0.01),
+            contact_name=name,
+            contact_email=email,
+            contact_phone=phone,
+            photos=SimpleUploadedFile("p.jpg", with_all_metadata(), "image/jpeg"),
+        ),
     )
     assert web.status_code == 302, web.content
     ids.append(web["Location"].split("/track/")[1].split("?")[0])
@@ -107,17 +104,14 @@ def seed(catalog: None) -> list[str]:
     first, last = name.split()
     filed = APIClient(REMOTE_ADDR=fresh_address()).post(
         "/open311/v2/requests.json",
-        {
-            "api_key": key,
-            "service_code": "pothole",
-            "lat": str(BOSTON[0] - 0.01),
-            "long": str(BOSTON[1]),
-            "attribute[size]": "large",
-            "first_name": first,
-            "last_name": last,
-            "email": email,
-            "phone": phone,
-        },
+        open311_form(
+            key,
+            lat=str(BOSTON[0] - 0.01),
+            first_name=first,
+            last_name=last,
+            email=email,
+            phone=phone,
+        ),
     )
     assert filed.status_code == 200, filed.content
     ids.append(filed.json()[0]["service_request_id"])

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from backend.ratelimit import chat_throttle
 from backend.service_requests.models import ServiceRequest
-from tests.conftest import BOSTON
-from tests.security.conftest import World, fresh_address
+from tests.conftest import BOSTON, web_report_form
+from tests.security.conftest import World, fresh_address, open311_form
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +31,6 @@ def mobile_body() -> dict[str, Any]:
         "lat": BOSTON[0],
         "long": BOSTON[1],
         "attributes": {"size": "large"},
-    }
-
-
-def web_form() -> dict[str, str]:
-    return {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attr-pothole-size": "large",
-    }
-
-
-def open311_form(key: str) -> dict[str, str]:
-    return {
-        "api_key": key,
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attribute[size]": "large",
     }
 
 
@@ -84,9 +65,9 @@ def test_signed_in_mobile_intake_is_limited_per_account(world: World, settings: 
 def test_web_report_is_limited_per_address(catalog: None, settings: Any) -> None:
     settings.RATELIMIT_INTAKE_IP = "2/60"
     client = Client(REMOTE_ADDR=fresh_address())
-    codes = [client.post("/report", web_form()).status_code for _ in range(3)]
+    codes = [client.post("/report", web_report_form()).status_code for _ in range(3)]
     assert codes == [302, 302, 429]
-    third = client.post("/report", web_form())
+    third = client.post("/report", web_report_form())
     assert int(third["Retry-After"]) >= 1
     assert ServiceRequest.objects.count() == 2
 

@@ -15,7 +15,7 @@ from backend.catalog.models import ServiceType
 from backend.photos.models import Photo
 from backend.service_requests.models import Channel, ServiceRequest
 from backend.web.turnaround import turnaround_sentence
-from tests.conftest import BOSTON, jpeg_bytes
+from tests.conftest import BOSTON, jpeg_bytes, web_report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +23,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def _form(**overrides: object) -> dict[str, object]:
-    form: dict[str, object] = {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "description": "Deep hole by the bus stop",
-        "attr-pothole-size": "large",
-    }
-    form.update(overrides)
-    return form
+    return web_report_form(**{"description": "Deep hole by the bus stop", **overrides})
 
 
 def test_the_report_page_offers_the_twelve_services_with_labels(catalog: None) -> None:

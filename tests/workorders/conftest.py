@@ -1,26 +1,17 @@
-"""Fixtures of the work-order tests: a department's staff and their API clients."""
+"""Fixtures of the work-order tests: a department's staff's API clients (the staff and the
+crew's client: tests/people.py)."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.workorders.factories import Staff, staff_make, token_client
-
-
-@pytest.fixture
-def staff(catalog: None) -> Staff:
-    return staff_make()
+from tests.workorders.factories import Staff, token_client
 
 
 @pytest.fixture
 def supervisor_api(staff: Staff) -> APIClient:
     return token_client(staff.supervisor)
-
-
-@pytest.fixture
-def crew_api(staff: Staff) -> APIClient:
-    return token_client(staff.crew)
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ SHELL_CACHE_PREFIX = "city311-crew-shell-"
 # The files the service worker precaches besides the page and the manifest.
 APP_STATIC = (
     "crewapp/crew.css",
+    "web/idb-store.js",
     "crewapp/outbox.js",
     "crewapp/crew.js",
     "web/shrink.js",
@@ -59,7 +60,7 @@ APP_STATIC = (
 )
 TEMPLATES = (
     "crewapp/app.html",
-    "crewapp/base.html",
+    "document.html",
     "crewapp/_message_action.html",
     "crewapp/_textarea.html",
     "crewapp/sw.js",
@@ -239,6 +240,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "scope": SCOPE,
         "page": SCOPE,
         "precache": [reverse("crewapp:manifest"), *(static(name) for name in APP_STATIC)],
+        "storeJs": static("web/idb-store.js"),
         "outboxJs": static("crewapp/outbox.js"),
         "api": reverse("mobile_api:crew-workorders"),
         "media": settings.MEDIA_URL,

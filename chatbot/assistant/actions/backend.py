@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,24 +108,29 @@ class CityClient:
             raise BackendUnavailable(f"GET {path}: HTTP {response.status_code}")
         return response.json()
 
-    def services(self, *, language: str) -> list[dict[str, Any]]:
-        """The catalog: ``[{service_code, service_name, ...}]`` in the language."""
-        key = ("services", language)
+    def _cached(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        """What ``fetch()`` answers, kept in the cache under ``key`` (None is not kept)."""
         cached = self.cache.get(key)
         if cached is None:
-            cached = self._get("/open311/v2/services.json", language=language) or []
-            self.cache.put(key, cached)
-        return list(cached)
+            cached = fetch()
+            if cached is not None:
+                self.cache.put(key, cached)
+        return cached
+
+    def services(self, *, language: str) -> list[dict[str, Any]]:
+        """The catalog: ``[{service_code, service_name, ...}]`` in the language."""
+        path = "/open311/v2/services.json"
+        return list(
+            self._cached(("services", language), lambda: self._get(path, language=language) or [])
+        )
 
     def catalog(self, *, language: str) -> list[dict[str, Any]]:
         """The mobile API's catalog (public): names, keywords, department and expected
         turnaround of every service, in the language."""
-        key = ("catalog", language)
-        cached = self.cache.get(key)
-        if cached is None:
-            cached = self._get("/mobile/v1/services", language=language) or []
-            self.cache.put(key, cached)
-        return list(cached)
+        path = "/mobile/v1/services"
+        return list(
+            self._cached(("catalog", language), lambda: self._get(path, language=language) or [])
+        )
 
     def hours(self, *, language: str) -> dict[str, Any]:
         """The call centre's hours (``GET /api/v1/chat/hours``): open now, until when, or
@@ -135,14 +141,11 @@ class CityClient:
         return found
 
     def service_definition(self, *, service_code: str, language: str) -> dict[str, Any] | None:
-        key = ("definition", service_code, language)
-        cached = self.cache.get(key)
-        if cached is None:
-            cached = self._get(f"/open311/v2/services/{service_code}.json", language=language)
-            if cached is None:
-                return None
-            self.cache.put(key, cached)
-        return dict(cached)
+        path = f"/open311/v2/services/{service_code}.json"
+        found = self._cached(
+            ("definition", service_code, language), lambda: self._get(path, language=language)
+        )
+        return None if found is None else dict(found)
 
     def nearby(
         self, *, service_code: str, lat: float, long: float, language: str

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, client, web_form_url
-from actions.base import Reply, ask_again
+from actions.base import CityReply, Reply, ask_again
 from actions.fallback import fallback_events
 from actions.questions import own_requests, when_words
 from actions.report import problem_choice, report_pending
@@ -176,8 +176,11 @@ class ValidateStatusForm(FormValidationAction):
         return {"request_id": found}
 
 
-class ActionCheckStatus(Reply):
+class ActionCheckStatus(CityReply):
     action_name = "action_check_status"
+
+    def city_down_events(self) -> list[EventType]:
+        return [SlotSet("request_id", None)]
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
@@ -187,11 +190,7 @@ class ActionCheckStatus(Reply):
         if request_id is None:
             dispatcher.utter_message(text=text("request_id_invalid", lang))
             return [SlotSet("request_id", None)]
-        try:
-            found = client().request_status(service_request_id=request_id, language=lang)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
-            return [SlotSet("request_id", None)]
+        found = client().request_status(service_request_id=request_id, language=lang)
         if found is None:
             dispatcher.utter_message(text=text("status_not_found", lang, id=request_id))
             return [SlotSet("request_id", None)]
@@ -214,30 +213,25 @@ class ActionCheckStatus(Reply):
 
 def _own_statuses(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[EventType]:
     """ "What's the status of my report?" without a number: the resident's own latest
-    requests (by this conversation, account or phone number; never anyone else's)."""
+    requests (by this conversation, account or phone number; never anyone else's). The city
+    not answering: ActionCheckStatus.city_down_events."""
     lines: list[str] = []
-    try:
-        for request_id in own_requests(tracker):
-            found = client().request_status(service_request_id=request_id, language=lang)
-            if found is None:
-                continue
-            closed = found.get("status") == "closed"
-            expected = None if closed else found.get("expected_datetime")
-            lines.append(
-                text(
-                    "own_request_line",
-                    lang,
-                    id=request_id,
-                    service=found.get("service_name") or found.get("service_code") or "",
-                    status=text("status_closed" if closed else "status_open", lang),
-                    expected=text("status_expected", lang, date=str(expected)[:10])
-                    if expected
-                    else "",
-                )
+    for request_id in own_requests(tracker):
+        found = client().request_status(service_request_id=request_id, language=lang)
+        if found is None:
+            continue
+        closed = found.get("status") == "closed"
+        expected = None if closed else found.get("expected_datetime")
+        lines.append(
+            text(
+                "own_request_line",
+                lang,
+                id=request_id,
+                service=found.get("service_name") or found.get("service_code") or "",
+                status=text("status_closed" if closed else "status_open", lang),
+                expected=text("status_expected", lang, date=str(expected)[:10]) if expected else "",
             )
-    except BackendUnavailable:
-        dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
-        return [SlotSet("request_id", None)]
+        )
     if not lines:
         dispatcher.utter_message(text=text("request_id_invalid", lang))
         return [SlotSet("request_id", None)]

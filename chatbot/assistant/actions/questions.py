@@ -18,8 +18,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import BackendUnavailable, client, web_form_url
-from actions.base import Reply
+from actions.backend import client, web_form_url
+from actions.base import CityReply
 from actions.slots import language, metadata, normalized, request_id_find
 from actions.texts import text
 
@@ -117,6 +117,25 @@ def _turnaround(service: dict[str, Any], lang: str) -> str:
     )
 
 
+def _service_meant(
+    named: dict[str, Any] | None, catalog: list[dict[str, Any]], tracker: Tracker
+) -> dict[str, Any] | None:
+    """The service named in the message, else the one of the report under way."""
+    code = tracker.get_slot("service")
+    if named is None and code:
+        return next((s for s in catalog if s.get("service_code") == code), None)
+    return named
+
+
+def _service_words(service: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A service's name, department and turnaround for the texts that answer about it."""
+    return {
+        "service": service.get("name") or service.get("service_code"),
+        "department": service.get("department") or "",
+        "duration": _turnaround(service, lang),
+    }
+
+
 def own_requests(tracker: Tracker) -> list[str]:
     """The ids Django says this resident filed (metadata ``requests``), newest first."""
     found = metadata(tracker).get("requests")
@@ -126,7 +145,7 @@ def own_requests(tracker: Tracker) -> list[str]:
     return [value for value in ids if value][:3]
 
 
-class ActionAnswerTurnaround(Reply):
+class ActionAnswerTurnaround(CityReply):
     """ "How long does a pothole take?": the catalog's turnaround of the service named in the
     message (or of the report under way)."""
 
@@ -134,32 +153,17 @@ class ActionAnswerTurnaround(Reply):
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
-        try:
-            catalog = client().catalog(language=lang)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
-            return []
+        catalog = client().catalog(language=lang)
         said = (tracker.latest_message or {}).get("text")
-        service = service_find(said, catalog)
-        if service is None and tracker.get_slot("service"):
-            code = tracker.get_slot("service")
-            service = next((s for s in catalog if s.get("service_code") == code), None)
+        service = _service_meant(service_find(said, catalog), catalog, tracker)
         if service is None:
             dispatcher.utter_message(text=text("turnaround_which", lang))
             return []
-        dispatcher.utter_message(
-            text=text(
-                "turnaround",
-                lang,
-                service=service.get("name") or service.get("service_code"),
-                department=service.get("department") or "",
-                duration=_turnaround(service, lang),
-            )
-        )
+        dispatcher.utter_message(text=text("turnaround", lang, **_service_words(service, lang)))
         return []
 
 
-class ActionAnswerNextSteps(Reply):
+class ActionAnswerNextSteps(CityReply):
     """ "What happens next?": for the resident's latest request, its department and expected
     date; for a service named (or being reported), its department and turnaround; else the
     steps in general."""
@@ -169,32 +173,20 @@ class ActionAnswerNextSteps(Reply):
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
         said = (tracker.latest_message or {}).get("text")
-        try:
-            catalog = client().catalog(language=lang)
-            service = service_find(said, catalog)
-            mine = own_requests(tracker)
-            if service is None and mine:
-                found = client().request_status(service_request_id=mine[0], language=lang)
-                if found is not None:
-                    dispatcher.utter_message(text=_request_steps(mine[0], found, catalog, lang))
-                    return []
-        except BackendUnavailable:
-            dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
-            return []
-        if service is None and tracker.get_slot("service"):
-            code = tracker.get_slot("service")
-            service = next((s for s in catalog if s.get("service_code") == code), None)
+        catalog = client().catalog(language=lang)
+        service = service_find(said, catalog)
+        mine = own_requests(tracker)
+        if service is None and mine:
+            found = client().request_status(service_request_id=mine[0], language=lang)
+            if found is not None:
+                dispatcher.utter_message(text=_request_steps(mine[0], found, catalog, lang))
+                return []
+        service = _service_meant(service, catalog, tracker)
         if service is None:
             dispatcher.utter_message(text=text("next_steps", lang))
             return []
         dispatcher.utter_message(
-            text=text(
-                "next_steps_service",
-                lang,
-                service=service.get("name") or service.get("service_code"),
-                department=service.get("department") or "",
-                duration=_turnaround(service, lang),
-            )
+            text=text("next_steps_service", lang, **_service_words(service, lang))
         )
         return []
 
@@ -271,16 +263,12 @@ def _next_open(hours: dict[str, Any]) -> datetime | None:
         return None
 
 
-class ActionAnswerHours(Reply):
+class ActionAnswerHours(CityReply):
     action_name = "action_answer_hours"
 
     def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = language(tracker)
-        try:
-            hours = client().hours(language=lang)
-        except BackendUnavailable:
-            dispatcher.utter_message(text=text("backend_down", lang, url=web_form_url()))
-            return []
+        hours = client().hours(language=lang)
         dispatcher.utter_message(text=hours_text(hours, lang, now=datetime.now().astimezone()))
         return []
 

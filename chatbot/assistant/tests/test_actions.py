@@ -30,6 +30,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from tests.conversation import run, tracker
+
 BASE = "http://city.test"
 POTHOLE = {
     "service_code": "pothole",
@@ -85,38 +87,6 @@ def city(monkeypatch: pytest.MonkeyPatch) -> Any:
         fake.get(f"{BASE}/open311/v2/services.json", json=SERVICES)
         fake.get(f"{BASE}/open311/v2/services/pothole.json", json=POTHOLE)
         yield fake
-
-
-def tracker(
-    *,
-    slots: dict[str, Any] | None = None,
-    text: str = "",
-    intent: str = "inform",
-    metadata: dict[str, Any] | None = None,
-    active_loop: str | None = None,
-) -> Tracker:
-    return Tracker(
-        sender_id="conversation-1",
-        slots={"language": "en", **(slots or {})},
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.9},
-            "intent_ranking": [],
-            "entities": [],
-            "metadata": metadata or {},
-        },
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
 
 
 def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:

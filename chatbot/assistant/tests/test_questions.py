@@ -20,8 +20,9 @@ from actions.questions import (
     schedule,
     service_find,
 )
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from tests.conversation import run, tracker
 
 BASE = "http://city.test"
 CATALOG = {
@@ -93,36 +94,20 @@ def city(monkeypatch: pytest.MonkeyPatch) -> Any:
         yield fake
 
 
-def tracker(
-    *,
-    text: str = "",
-    language: str = "en",
-    intent: str = "inform",
-    metadata: dict[str, Any] | None = None,
-    slots: dict[str, Any] | None = None,
-) -> Tracker:
-    return Tracker(
-        sender_id="conversation-1",
-        slots={"language": language, **(slots or {})},
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.9},
-            "intent_ranking": [],
-            "entities": [],
-            "metadata": metadata or {},
-        },
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
+def _status(city: Any, public_id: str, status: str, service: str, **more: str) -> None:
+    """The fake city answers for request ``public_id`` (expected 2026-12-09)."""
+    city.get(
+        f"{BASE}/open311/v2/requests/{public_id}.json",
+        json=[
+            {
+                "service_request_id": public_id,
+                "service_name": service,
+                "status": status,
+                "expected_datetime": "2026-12-09T10:00:00-05:00",
+                **more,
+            }
+        ],
     )
-
-
-def said(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
 
 
 # --- How long does it take
@@ -146,12 +131,12 @@ def said(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, 
     ],
 )
 def test_turnaround_from_the_catalog(language: str, question: str, answer: str) -> None:
-    messages, _ = said(ActionAnswerTurnaround(), tracker(text=question, language=language))
+    messages, _ = run(ActionAnswerTurnaround(), tracker(text=question, language=language))
     assert messages[0]["text"] == answer
 
 
 def test_turnaround_in_business_hours_and_the_longest_name_wins() -> None:
-    messages, _ = said(ActionAnswerTurnaround(), tracker(text="how long to fix a streetlight"))
+    messages, _ = run(ActionAnswerTurnaround(), tracker(text="how long to fix a streetlight"))
     assert messages[0]["text"] == (
         "Streetlight out: Street Lighting aims to handle it within 40 business hours."
     )
@@ -161,7 +146,7 @@ def test_turnaround_in_business_hours_and_the_longest_name_wins() -> None:
 
 def test_turnaround_without_a_service_asks_which_in_each_language() -> None:
     for language, start in (("en", "Which kind"), ("es", "¿Qué tipo"), ("vi", "Loại sự cố")):
-        messages, _ = said(
+        messages, _ = run(
             ActionAnswerTurnaround(), tracker(text="how long does it take", language=language)
         )
         assert messages[0]["text"].startswith(start), language
@@ -169,7 +154,7 @@ def test_turnaround_without_a_service_asks_which_in_each_language() -> None:
 
 def test_turnaround_city_down(city: Any) -> None:
     city.replace(responses.GET, f"{BASE}/mobile/v1/services", status=503)
-    messages, _ = said(ActionAnswerTurnaround(), tracker(text="how long does a pothole take"))
+    messages, _ = run(ActionAnswerTurnaround(), tracker(text="how long does a pothole take"))
     assert "https://city.test/report" in messages[0]["text"]
 
 
@@ -177,20 +162,15 @@ def test_turnaround_city_down(city: Any) -> None:
 
 
 def test_next_steps_of_the_residents_latest_request(city: Any) -> None:
-    city.get(
-        f"{BASE}/open311/v2/requests/SR-2026-000123.json",
-        json=[
-            {
-                "service_request_id": "SR-2026-000123",
-                "service_code": "pothole",
-                "service_name": "Pothole",
-                "status": "open",
-                "agency_responsible": "Public Works",
-                "expected_datetime": "2026-12-09T10:00:00-05:00",
-            }
-        ],
+    _status(
+        city,
+        "SR-2026-000123",
+        "open",
+        "Pothole",
+        service_code="pothole",
+        agency_responsible="Public Works",
     )
-    messages, _ = said(
+    messages, _ = run(
         ActionAnswerNextSteps(),
         tracker(text="what happens next", metadata={"requests": ["SR-2026-000123"]}),
     )
@@ -215,12 +195,12 @@ def test_next_steps_of_the_residents_latest_request(city: Any) -> None:
     ],
 )
 def test_next_steps_in_general(language: str, question: str, start: str) -> None:
-    messages, _ = said(ActionAnswerNextSteps(), tracker(text=question, language=language))
+    messages, _ = run(ActionAnswerNextSteps(), tracker(text=question, language=language))
     assert messages[0]["text"].startswith(start)
 
 
 def test_next_steps_of_a_service_named() -> None:
-    messages, _ = said(
+    messages, _ = run(
         ActionAnswerNextSteps(), tracker(text="what happens after i report a pothole")
     )
     assert messages[0]["text"] == (
@@ -231,20 +211,6 @@ def test_next_steps_of_a_service_named() -> None:
 
 
 # --- The status of my report
-
-
-def _status(city: Any, public_id: str, status: str, service: str) -> None:
-    city.get(
-        f"{BASE}/open311/v2/requests/{public_id}.json",
-        json=[
-            {
-                "service_request_id": public_id,
-                "service_name": service,
-                "status": status,
-                "expected_datetime": "2026-12-09T10:00:00-05:00",
-            }
-        ],
-    )
 
 
 @pytest.mark.parametrize(
@@ -260,7 +226,7 @@ def test_status_of_my_reports_without_a_number(
 ) -> None:
     _status(city, "SR-2026-000200", "open", "Pothole")
     _status(city, "SR-2026-000100", "closed", "Graffiti")
-    messages, _ = said(
+    messages, _ = run(
         ActionCheckStatus(),
         tracker(
             language=language,
@@ -278,7 +244,7 @@ def test_status_of_my_reports_without_a_number(
 
 def test_only_the_ids_django_sent_are_looked_up(city: Any) -> None:
     _status(city, "SR-2026-000200", "open", "Pothole")
-    said(
+    run(
         ActionCheckStatus(),
         tracker(metadata={"requests": ["SR-2026-000200", "not an id", {"x": 1}]}),
     )
@@ -348,13 +314,13 @@ def test_hours_action_reads_the_endpoint(city: Any) -> None:
             "hours": WEEKDAYS,
         },
     )
-    messages, _ = said(ActionAnswerHours(), tracker(language="es"))
+    messages, _ = run(ActionAnswerHours(), tracker(language="es"))
     assert messages[0]["text"].startswith("El centro de llamadas 311 atiende lun-vie 08:00-17:00")
 
 
 def _handoff(city: Any, hours: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
     city.get(f"{BASE}/api/v1/chat/hours", json=hours)
-    messages, events = said(ActionHumanHandoff(), tracker(**kw))
+    messages, events = run(ActionHumanHandoff(), tracker(**kw))
     assert {"event": "slot", "timestamp": None, "name": "service", "value": None} in events
     return messages
 
@@ -396,6 +362,6 @@ def test_a_person_outside_the_hours_is_a_callback_with_the_time(
 
 def test_a_person_with_the_city_down_is_311s_number_and_the_web_form(city: Any) -> None:
     city.get(f"{BASE}/api/v1/chat/hours", status=503)
-    messages, _ = said(ActionHumanHandoff(), tracker())
+    messages, _ = run(ActionHumanHandoff(), tracker())
     assert "call 311" in messages[0]["text"] and "https://city.test/report" in messages[0]["text"]
     assert len(messages) == 1  # nothing handed over

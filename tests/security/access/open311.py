@@ -12,7 +12,7 @@ from backend.open311.models import ApiKey
 from backend.open311.services import Submission, open311_request_submit
 from tests.conftest import BOSTON
 from tests.security.access import Case, Endpoint, expect
-from tests.security.conftest import World
+from tests.security.conftest import World, open311_form
 
 V2 = "open311/v2/"
 
@@ -30,24 +30,21 @@ def public(path: Any, ok: int = 200) -> Endpoint:
     )
 
 
-def form(key: str) -> dict[str, str]:
-    return {
-        "service_code": "pothole",
-        "lat": str(BOSTON[0]),
-        "long": str(BOSTON[1]),
-        "attribute[size]": "large",
-        **({"api_key": key} if key else {}),
-    }
-
-
 def filing(fmt: str) -> Endpoint:
     path = f"/{V2}requests.{fmt}"
     return Endpoint(
-        Case("anonymous", "POST", path, expect(403), data=form(""), format=None),
-        Case("other_resident", "POST", path, expect(403), data=form("not-a-key"), format=None),
+        Case("anonymous", "POST", path, expect(403), data=open311_form(""), format=None),
+        Case(
+            "other_resident", "POST", path, expect(403), data=open311_form("not-a-key"), format=None
+        ),
         # The key's holder; a signed-in user without it is refused like anyone.
         Case(
-            "resident", "POST", path, expect(200), data=lambda w: form(w.open311_key), format=None
+            "resident",
+            "POST",
+            path,
+            expect(200),
+            data=lambda w: open311_form(w.open311_key),
+            format=None,
         ),
     )
 

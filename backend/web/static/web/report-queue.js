@@ -1,8 +1,9 @@
 // Reports kept on the phone while it is offline, and their sending: IndexedDB records with
 // the photos as Blobs and one Idempotency-Key each, made once when the report is composed.
 // Shared by the report page (report.js) and the residents' service worker (/sw.js, for
-// Background Sync): whichever sends first files the report; the key makes the server answer
-// any later send with the same request (the intake's replay), so it is filed exactly once.
+// Background Sync), both of which load idb-store.js before it: whichever sends first files
+// the report; the key makes the server answer any later send with the same request (the
+// intake's replay), so it is filed exactly once.
 // The server decides everything: this file only stores, sends and records the answer.
 (function (root) {
   "use strict";
@@ -11,28 +12,8 @@
   var LOCK = "city311-report-queue";
   var SYNC_TAG = "city311-reports";
 
-  function open() {
-    return new Promise(function (resolve, reject) {
-      var req = root.indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        req.result.createObjectStore(STORE, { keyPath: "key" });
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-
   // Runs fn(store) in one transaction; resolves with the result of the request fn returns.
-  function withStore(mode, fn) {
-    return open().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var req = fn(tx.objectStore(STORE));
-        tx.oncomplete = function () { db.close(); resolve(req ? req.result : undefined); };
-        tx.onabort = tx.onerror = function () { db.close(); reject(tx.error); };
-      });
-    });
-  }
+  var withStore = root.city311IdbStore(DB_NAME, STORE, { keyPath: "key" });
 
   function list() {
     return withStore("readonly", function (store) { return store.getAll(); }).then(function (all) {

@@ -5,7 +5,7 @@
 //   the page), the offline page for anything never kept. Personal pages are never kept.
 // - Never touches the crew app (its own worker), the staff pages, the admin, the APIs,
 //   websockets, media or another site: the browser fetches those itself.
-// - Background Sync: sends the reports kept on the phone (report-queue.js).
+// - Background Sync: sends the reports kept on the phone (report-queue.js, on idb-store.js).
 // - Web Push: the push and notificationclick handlers of push-sw.js.
 "use strict";
 var VERSION = {{ version }};
@@ -21,6 +21,7 @@ var CSRF_COOKIE = {{ csrf_cookie }};
 var PAGES_KEPT = 30;
 
 self.CITY311_PUSH_ICON = {{ icon }};
+importScripts({{ store_script }});
 importScripts({{ queue_script }});
 try {
   importScripts({{ push_script }});

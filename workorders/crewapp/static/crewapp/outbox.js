@@ -1,7 +1,8 @@
 // city311 crew app: the outbox. Every action taken on the phone is first written here
 // (IndexedDB, one database per user) with its Idempotency-Key and the phone's time, then sent
 // in order, one at a time, until the server has it. The page (crew.js) and the service worker
-// (Background Sync) both load this file and send the same way, never at once (a Web Lock).
+// (Background Sync) both load this file (after web/idb-store.js) and send the same way, never
+// at once (a Web Lock).
 // The CSRF token is read when sending, never stored: it changes when the crew signs in again.
 //
 // CrewOutbox.create({user, api, csrfUrl, csrfCookie}) -> {add, list, put, remove, send, wipe}
@@ -14,29 +15,9 @@
   function create(options) {
     var name = "city311-crew-" + options.user;
 
-    function open() {
-      return new Promise(function (resolve, reject) {
-        var request = indexedDB.open(name, 1);
-        request.onupgradeneeded = function () {
-          request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
-        };
-        request.onsuccess = function () { resolve(request.result); };
-        request.onerror = function () { reject(request.error); };
-      });
-    }
-
     // One request in its own transaction; the connection is closed after (so that signing
     // out can delete the database at once).
-    function run(mode, call) {
-      return open().then(function (db) {
-        return new Promise(function (resolve, reject) {
-          var tx = db.transaction(STORE, mode);
-          var request = call(tx.objectStore(STORE));
-          tx.oncomplete = function () { db.close(); resolve(request.result); };
-          tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
-        });
-      });
-    }
+    var run = global.city311IdbStore(name, STORE, { keyPath: "seq", autoIncrement: true });
 
     function add(item) { return run("readwrite", function (s) { return s.add(item); }); }
     function list() { return run("readonly", function (s) { return s.getAll(); }); }

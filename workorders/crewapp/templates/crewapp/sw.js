@@ -7,7 +7,7 @@
 var CONFIG = {{ config|safe }};
 var SHELL = CONFIG.caches.shell + CONFIG.version;
 var DATA = CONFIG.caches.data;
-importScripts(CONFIG.outboxJs);
+importScripts(CONFIG.storeJs, CONFIG.outboxJs);
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
