@@ -30,7 +30,7 @@ MEASURE_FIELDS = (
     "close_events",
     "reopen_events",
 )
-# A rollup row's measure columns, in the order ``Measures.add_row`` reads them.
+# A rollup row's measure columns: the counts and sums, then the two packed histograms.
 ROLLUP_COLUMNS = (*MEASURE_FIELDS, "ttc_hist", "ttfr_hist")
 
 
@@ -41,10 +41,10 @@ class Measures:
     closed_with_due: int = 0
     closed_on_time: int = 0
     ttc_sum_s: int = 0
-    ttc_hist: list[int] = field(default_factory=histogram.empty)
+    ttc_hist: histogram.Histogram = field(default_factory=histogram.empty)
     responded: int = 0
     ttfr_sum_s: int = 0
-    ttfr_hist: list[int] = field(default_factory=histogram.empty)
+    ttfr_hist: histogram.Histogram = field(default_factory=histogram.empty)
     close_events: int = 0
     reopen_events: int = 0
 
@@ -53,14 +53,6 @@ class Measures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         histogram.merge_into(self.ttc_hist, other.ttc_hist)
         histogram.merge_into(self.ttfr_hist, other.ttfr_hist)
-
-    def add_row(self, row: Iterable[Any]) -> None:
-        """Adds a rollup row read as (MEASURE_FIELDS..., ttc_hist, ttfr_hist)."""
-        values = list(row)
-        for i, name in enumerate(MEASURE_FIELDS):
-            setattr(self, name, getattr(self, name) + values[i])
-        histogram.merge_into(self.ttc_hist, values[len(MEASURE_FIELDS)])
-        histogram.merge_into(self.ttfr_hist, values[len(MEASURE_FIELDS) + 1])
 
     @property
     def on_time_share(self) -> float | None:
@@ -88,25 +80,35 @@ class Measures:
         def r(value: float | None, digits: int = 2) -> float | None:
             return None if value is None else round(value, digits)
 
+        ttc = _hours(histogram.percentiles(self.ttc_hist, SUMMARY_QUANTILES))
+        ttfr = _hours(histogram.percentiles(self.ttfr_hist, SUMMARY_QUANTILES))
+
         return {
             "created": self.created,
             "closed": self.closed,
             "closed_with_due": self.closed_with_due,
             "closed_on_time": self.closed_on_time,
             "on_time_share": r(self.on_time_share, 4),
-            "ttc_p50_h": r(self.ttc_hours(0.5)),
-            "ttc_p85_h": r(self.ttc_hours(0.85)),
-            "ttc_p90_h": r(self.ttc_hours(0.9)),
+            "ttc_p50_h": r(ttc[0]),
+            "ttc_p85_h": r(ttc[1]),
+            "ttc_p90_h": r(ttc[2]),
             "ttc_mean_h": r(self.ttc_sum_s / self.closed / 3600) if self.closed else None,
             "responded": self.responded,
-            "ttfr_p50_h": r(self.ttfr_hours(0.5)),
-            "ttfr_p85_h": r(self.ttfr_hours(0.85)),
-            "ttfr_p90_h": r(self.ttfr_hours(0.9)),
+            "ttfr_p50_h": r(ttfr[0]),
+            "ttfr_p85_h": r(ttfr[1]),
+            "ttfr_p90_h": r(ttfr[2]),
             "close_events": self.close_events,
             "reopen_events": self.reopen_events,
             "reopen_rate": r(self.reopen_rate, 4),
             "net_flow": self.net_flow,
         }
+
+
+SUMMARY_QUANTILES = (0.5, 0.85, 0.9)
+
+
+def _hours(seconds: list[float | None]) -> list[float | None]:
+    return [None if s is None else s / 3600 for s in seconds]
 
 
 def city_zone() -> ZoneInfo:
@@ -280,14 +282,14 @@ def measures_compute_many(
                     m.created += row[at]
                 elif family == "closed":
                     b = row[at]
-                    m.ttc_hist[b] += row[at + 1]
+                    histogram.add(m.ttc_hist, b, row[at + 1])
                     m.closed += row[at + 1]
                     m.ttc_sum_s += row[at + 2]
                     m.closed_with_due += row[at + 3]
                     m.closed_on_time += row[at + 4]
                 elif family == "responded":
                     b = row[at]
-                    m.ttfr_hist[b] += row[at + 1]
+                    histogram.add(m.ttfr_hist, b, row[at + 1])
                     m.responded += row[at + 1]
                     m.ttfr_sum_s += row[at + 2]
                 else:

@@ -63,13 +63,23 @@ class TypeDailyRollup(RollupMeasures):
 
 class ServiceDailyRollup(RollupMeasures):
     """By day and service type only (the channel rollup added up): what the scorecard and the
-    department pages read, a fifth of the rows of the channel rollup."""
+    department pages read, a fifth of the rows of the channel rollup.
+
+    ``ttc_cum`` / ``ttfr_cum`` are running totals: the histograms of the type's every day up to
+    and including this one. A window's histogram is then the difference of two rows per type
+    (its last day's, and the one before its first day), however many days it spans (ADR 0023)."""
+
+    ttc_cum = ArrayField(models.IntegerField(), default=list)
+    ttfr_cum = ArrayField(models.IntegerField(), default=list)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["day", "service_type"], name="uniq_service_rollup")
         ]
-        indexes = [models.Index(fields=["day"], name="service_rollup_day")]
+        indexes = [
+            models.Index(fields=["day"], name="service_rollup_day"),
+            models.Index(fields=["service_type", "day"], name="service_rollup_type_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.service_type_id}"
@@ -128,6 +138,10 @@ class RollupState(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     # The cell size the cell rollup was built with: a change of setting forces a rebuild.
     cell_degrees = models.FloatField(default=0)
+    # The bucket ratio the histograms were built with (``analytics.histogram.RATIO``): until
+    # the rollups are rebuilt at the current one, reads compute every day from the raw rows
+    # and the next refresh rebuilds them all (ADR 0023).
+    histogram_ratio = models.FloatField(default=0)
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_event_id}"

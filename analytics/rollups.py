@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from analytics import histogram
 from analytics.measures import (
     EVENTS_FROM,
     MEASURE_FIELDS,
@@ -39,7 +40,7 @@ from analytics.models import (
     ServiceDailyRollup,
     TypeDailyRollup,
 )
-from analytics.tables import EVENTS, SR, literal
+from analytics.tables import EVENTS, SERVICE_TYPES, SR, literal
 from backend.service_requests.models import EventKind, Status
 
 LOCK_KEY = 7_000_014
@@ -83,13 +84,14 @@ def _copy_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) 
             copy.write_row(row)
 
 
-def _array(histogram: list[int]) -> str:
-    """A histogram as a PostgreSQL array literal, trailing zeros left out (readers treat
-    missing buckets as zero). Formatted here: psycopg's generic list dumper is ~50x slower."""
-    end = len(histogram)
-    while end and not histogram[end - 1]:
-        end -= 1
-    return "{" + ",".join(map(str, histogram[:end])) + "}"
+def _array(h: histogram.Histogram) -> str:
+    """A histogram packed (``analytics.histogram.pack``) as a PostgreSQL array literal."""
+    return _array_literal(histogram.pack(h))
+
+
+def _array_literal(values: list[int]) -> str:
+    """Formatted here: psycopg's generic list dumper is ~50x slower."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _replace_range(first: date, last: date) -> None:
@@ -125,7 +127,7 @@ def _replace_range(first: date, last: date) -> None:
     ServiceDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
     _copy_rows(
         ServiceDailyRollup._meta.db_table,
-        ["day", "service_type_id", *ROLLUP_COLUMNS],
+        ["day", "service_type_id", *ROLLUP_COLUMNS, "ttc_cum", "ttfr_cum"],
         (
             (
                 key[0],
@@ -133,6 +135,8 @@ def _replace_range(first: date, last: date) -> None:
                 *(getattr(m, f) for f in MEASURE_FIELDS),
                 _array(m.ttc_hist),
                 _array(m.ttfr_hist),
+                "{}",  # the running totals: _running_totals_update, once the days are in
+                "{}",
             )
             for key, m in service_level.items()
         ),
@@ -146,6 +150,51 @@ def _replace_range(first: date, last: date) -> None:
     )
 
 
+def _running_totals_update(since: date) -> None:
+    """Recomputes the service rollup's running totals (``ttc_cum``, ``ttfr_cum``) of every
+    row from ``since`` on: each type's total before ``since`` plus its days in order."""
+    table = ServiceDailyRollup._meta.db_table
+    running: dict[int, tuple[histogram.Accumulator, histogram.Accumulator]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT t.id, p.ttc_cum, p.ttfr_cum FROM {SERVICE_TYPES} t
+                CROSS JOIN LATERAL (
+                    SELECT r.ttc_cum, r.ttfr_cum FROM {table} r
+                    WHERE r.service_type_id = t.id AND r.day < %s
+                    ORDER BY r.day DESC LIMIT 1) p""",
+            [since],
+        )
+        for type_id, ttc, ttfr in cursor.fetchall():
+            running[type_id] = (histogram.Accumulator(), histogram.Accumulator())
+            running[type_id][0].add_packed(ttc)
+            running[type_id][1].add_packed(ttfr)
+        cursor.execute(
+            f"""SELECT id, service_type_id, ttc_hist, ttfr_hist FROM {table}
+                WHERE day >= %s ORDER BY day""",
+            [since],
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            "CREATE TEMPORARY TABLE rollup_running (id bigint, ttc integer[], ttfr integer[])"
+            " ON COMMIT DROP"
+        )
+    totals = []
+    for row_id, type_id, ttc, ttfr in rows:
+        pair = running.get(type_id)
+        if pair is None:
+            pair = running[type_id] = (histogram.Accumulator(), histogram.Accumulator())
+        pair[0].add_packed(ttc)
+        pair[1].add_packed(ttfr)
+        totals.append((row_id, _array_literal(pair[0].packed()), _array_literal(pair[1].packed())))
+    _copy_rows("rollup_running", ["id", "ttc", "ttfr"], totals)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} r SET ttc_cum = t.ttc, ttfr_cum = t.ttfr
+                FROM rollup_running t WHERE r.id = t.id"""
+        )
+        cursor.execute("DROP TABLE rollup_running")
+
+
 def _state() -> RollupState:
     state, _ = RollupState.objects.select_for_update().get_or_create(name=STATE)
     return state
@@ -153,32 +202,45 @@ def _state() -> RollupState:
 
 def rollups_rebuild(*, first: date | None = None, last: date | None = None) -> list[date]:
     """Recomputes the days [first, last] (default: every day with data, up to yesterday)."""
-    today = local_today()
     with transaction.atomic():
         _lock()
-        state = _state()
-        max_event = _max_event_id()
-        if first is None or last is None:
-            bounds = _data_bounds()
-            if bounds is None:
-                TypeDailyRollup.objects.all().delete()
-                ServiceDailyRollup.objects.all().delete()
-                AreaDailyRollup.objects.all().delete()
-                CellDailyRollup.objects.all().delete()
-                _state_save(state, max_event)
-                return []
-            first = first or bounds[0]
-            last = last or bounds[1]
-        last = min(last, today - timedelta(days=1))
-        days = [first + timedelta(days=i) for i in range(max(0, (last - first).days + 1))]
-        if state.cell_degrees != settings.ANALYTICS_CELL_DEGREES and state.refreshed_at:
-            # Cells of another size are meaningless now: rebuild them all.
+        return _rebuild(_state(), first=first, last=last)
+
+
+def _rebuild(state: RollupState, *, first: date | None, last: date | None) -> list[date]:
+    """``rollups_rebuild`` under the lock. Rollups whose histograms have another bucket ratio
+    than ``histogram.RATIO`` are rebuilt whole, whatever days were asked for."""
+    today = local_today()
+    max_event = _max_event_id()
+    if state.histogram_ratio != histogram.RATIO:
+        first = last = None
+    if first is None or last is None:
+        bounds = _data_bounds()
+        if bounds is None:
+            TypeDailyRollup.objects.all().delete()
+            ServiceDailyRollup.objects.all().delete()
+            AreaDailyRollup.objects.all().delete()
             CellDailyRollup.objects.all().delete()
-        for lo, hi in _ranges(days):
-            _replace_range(lo, hi)
-        if max_event > state.last_event_id:
-            state.missing_event_ids = _missing_ids(max_event)
-        _state_save(state, max_event)
+            _state_save(state, max_event)
+            return []
+        first = first or bounds[0]
+        last = last or bounds[1]
+    last = min(last, today - timedelta(days=1))
+    days = [first + timedelta(days=i) for i in range(max(0, (last - first).days + 1))]
+    if state.cell_degrees != settings.ANALYTICS_CELL_DEGREES and state.refreshed_at:
+        # Cells of another size are meaningless now: rebuild them all.
+        CellDailyRollup.objects.all().delete()
+    if state.histogram_ratio != histogram.RATIO:
+        # Days without data any more keep no row of the old ratio either.
+        for model in (TypeDailyRollup, ServiceDailyRollup, AreaDailyRollup):
+            model.objects.exclude(day__gte=first, day__lte=last).delete()
+    for lo, hi in _ranges(days):
+        _replace_range(lo, hi)
+    if days:
+        _running_totals_update(days[0])
+    if max_event > state.last_event_id:
+        state.missing_event_ids = _missing_ids(max_event)
+    _state_save(state, max_event)
     return days
 
 
@@ -186,6 +248,7 @@ def _state_save(state: RollupState, last_event_id: int) -> None:
     state.last_event_id = max(state.last_event_id, last_event_id)
     state.refreshed_at = timezone.now()
     state.cell_degrees = settings.ANALYTICS_CELL_DEGREES
+    state.histogram_ratio = histogram.RATIO
     state.save()
 
 
@@ -271,11 +334,15 @@ def dirty_days_since(
 
 
 def rollups_refresh() -> RefreshReport:
-    """The beat job: folds in what changed since the last run."""
+    """The beat job: folds in what changed since the last run (everything, when the rollups
+    were built with another histogram bucket ratio)."""
     today = local_today()
     with transaction.atomic():
         _lock()
         state = _state()
+        if state.refreshed_at is not None and state.histogram_ratio != histogram.RATIO:
+            rebuilt = _rebuild(state, first=None, last=None)
+            return RefreshReport(days=rebuilt, events=0, last_event_id=state.last_event_id)
         days, events, high, missing = dirty_days_since(state.last_event_id, state.missing_event_ids)
         if state.refreshed_at is not None:
             # The day that was "today" at the last run is complete now (or still today).
@@ -284,6 +351,8 @@ def rollups_refresh() -> RefreshReport:
         days = {d for d in days if d < today}
         for lo, hi in _ranges(days):
             _replace_range(lo, hi)
+        if days:
+            _running_totals_update(min(days))
         state.missing_event_ids = missing
         _state_save(state, high)
     return RefreshReport(days=sorted(days), events=events, last_event_id=high)
@@ -291,8 +360,10 @@ def rollups_refresh() -> RefreshReport:
 
 def live_from() -> date:
     """The first day reads compute live: days before it are in the rollups (as of the last
-    refresh); with no refresh yet, everything is computed live."""
-    state = RollupState.objects.filter(name=STATE).values_list("refreshed_at", flat=True).first()
-    if state is None:
+    refresh); with no refresh yet, or rollups of another histogram bucket ratio, everything is
+    computed live."""
+    state = RollupState.objects.filter(name=STATE).values_list("refreshed_at", "histogram_ratio")
+    found = state.first()
+    if found is None or found[0] is None or found[1] != histogram.RATIO:
         return date.min
-    return min(day_of(state), local_today())
+    return min(day_of(found[0]), local_today())

@@ -122,8 +122,13 @@ def department_page(
     by_type = measures_grouped(
         window=window, group_by=("service_type",), service_type_ids=types, source=source
     )
+    # The trend shows times to close only.
     by_day = measures_grouped(
-        window=window, group_by=("day",), service_type_ids=types, source=source
+        window=window,
+        group_by=("day",),
+        service_type_ids=types,
+        source=source,
+        histograms=("ttc",),
     )
     total = Measures()
     for m in by_type.values():

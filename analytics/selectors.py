@@ -16,12 +16,13 @@ from django.db import connection
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
+from analytics import histogram
 from analytics.measures import (
     CLOSED_WHERE,
     EVENTS_FROM,
     FIRST_RESPONSE_WHERE,
     LIVE_WHERE,
-    ROLLUP_COLUMNS,
+    MEASURE_FIELDS,
     Measures,
     cells_compute,
     day_start,
@@ -29,11 +30,6 @@ from analytics.measures import (
     measures_compute,
     range_params,
     type_filter,
-)
-from analytics.models import (
-    AreaDailyRollup,
-    ServiceDailyRollup,
-    TypeDailyRollup,
 )
 from analytics.rollups import live_from
 from analytics.shapes import (
@@ -53,7 +49,14 @@ from analytics.shapes import (
     TeamFigures,
     WindowDays,
 )
-from analytics.tables import CELL_ROLLUPS, SERVICE_TYPES, SR
+from analytics.tables import (
+    AREA_ROLLUPS,
+    CELL_ROLLUPS,
+    SERVICE_ROLLUPS,
+    SERVICE_TYPES,
+    SR,
+    TYPE_ROLLUPS,
+)
 from backend.catalog.models import Department, ServiceType
 from backend.process_cache import ProcessCache
 from backend.service_requests.models import OPEN_STATUSES, Status
@@ -115,14 +118,126 @@ def _group_key(
     return tuple(out)
 
 
+# A rollup's key columns, by what a read groups by (a department: its service types).
+_ROLLUP_KEY = {
+    "day": "day",
+    "service_type": "service_type_id",
+    "department": "service_type_id",
+    "channel": "channel",
+    "area": "area_id",
+}
+_SUMS = ", ".join(f"sum({f})::bigint" for f in MEASURE_FIELDS)
+
+
+def _rollups_read(
+    *,
+    group_by: tuple[str, ...],
+    window: Window,
+    types: list[int] | None,
+    histograms: tuple[str, ...],
+) -> Iterable[tuple[tuple[Any, Any, Any], Measures]]:
+    """The rollups of [first, last] added up per the rollup keys that ``group_by`` needs, as
+    ((day, service type, channel or area), measures): the key parts not grouped by are None.
+    Counts and sums are added up by the database. Histograms not grouped by day come from the
+    service rollup's running totals, two rows per type whatever the window
+    (``_running_histograms``); by day, or by channel or area, the days' own histograms are
+    added up here."""
+    first, last = window.first, window.last
+    table = TYPE_ROLLUPS
+    if "area" in group_by:
+        table = AREA_ROLLUPS
+    elif "channel" not in group_by:
+        table = SERVICE_ROLLUPS
+    columns = list(dict.fromkeys(_ROLLUP_KEY[g] for g in group_by))
+    keys = "".join(f"r.{c}, " for c in columns)
+    group = ", ".join(f"r.{c}" for c in columns) or "()"
+    params: dict[str, Any] = {"first": first, "last": last}
+    where = "r.day >= %(first)s AND r.day <= %(last)s"
+    if types is not None:
+        params["types"] = types
+        where += " AND r.service_type_id = ANY(%(types)s)"
+    found: dict[tuple[Any, ...], Measures] = {}
+    n = len(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {keys}{_SUMS} FROM {table} r WHERE {where} GROUP BY {group}"
+            " HAVING count(*) > 0",
+            params,
+        )
+        for row in cursor.fetchall():
+            m = found[row[:n]] = Measures()
+            for name, value in zip(MEASURE_FIELDS, row[n:], strict=True):
+                setattr(m, name, value)
+        if table == SERVICE_ROLLUPS and "day" not in columns:
+            for type_id, (ttc, ttfr) in _running_histograms(
+                cursor, first=first, last=last, types=types
+            ).items():
+                # setdefault: a refresh may commit between the two statements.
+                m = found.setdefault((type_id,) if columns else (), Measures())
+                histogram.merge_into(m.ttc_hist, ttc)
+                histogram.merge_into(m.ttfr_hist, ttfr)
+        else:
+            read = [f"r.{h}_hist" if h in histograms else "NULL" for h in ("ttc", "ttfr")]
+            cursor.execute(f"SELECT {keys}{', '.join(read)} FROM {table} r WHERE {where}", params)
+            totals: dict[tuple[Any, ...], tuple[histogram.Accumulator, histogram.Accumulator]] = {}
+            for row in cursor.fetchall():
+                pair = totals.get(row[:n])
+                if pair is None:
+                    pair = totals[row[:n]] = (histogram.Accumulator(), histogram.Accumulator())
+                pair[0].add_packed(row[n])
+                pair[1].add_packed(row[n + 1])
+            for key, (ttc_total, ttfr_total) in totals.items():
+                m = found.setdefault(key, Measures())
+                m.ttc_hist = ttc_total.histogram()
+                m.ttfr_hist = ttfr_total.histogram()
+    for values, m in found.items():
+        named = dict(zip(columns, values, strict=True))
+        dim = named.get("channel", named.get("area_id"))
+        yield (named.get("day"), named.get("service_type_id"), dim), m
+
+
+def _running_histograms(
+    cursor: Any, *, first: date, last: date, types: list[int] | None
+) -> dict[int, tuple[histogram.Histogram, histogram.Histogram]]:
+    """Per service type with durations in [first, last]: its histograms over those days, the
+    running total of its last row up to ``last`` minus that of its last row before ``first``."""
+    type_ids = (
+        "unnest(%(types)s::bigint[])" if types is not None else f"(SELECT id FROM {SERVICE_TYPES})"
+    )
+    cursor.execute(
+        f"""SELECT t.id, b.which, p.ttc_cum, p.ttfr_cum
+            FROM {type_ids} t(id)
+            CROSS JOIN (VALUES (0, %(before)s::date), (1, %(last)s::date)) b(which, day)
+            CROSS JOIN LATERAL (
+                SELECT r.ttc_cum, r.ttfr_cum FROM {SERVICE_ROLLUPS} r
+                WHERE r.service_type_id = t.id AND r.day <= b.day
+                ORDER BY r.day DESC LIMIT 1) p""",
+        {"types": types, "before": first - timedelta(days=1), "last": last},
+    )
+    ends: dict[int, dict[int, tuple[list[int], list[int]]]] = {}
+    for type_id, which, ttc, ttfr in cursor.fetchall():
+        ends.setdefault(type_id, {})[which] = (ttc, ttfr)
+    out = {}
+    for type_id, end in ends.items():
+        before = end.get(0, ([], []))
+        after = end.get(1, ([], []))
+        ttc = histogram.difference(after[0], before[0])
+        ttfr = histogram.difference(after[1], before[1])
+        if ttc or ttfr:
+            out[type_id] = (ttc, ttfr)
+    return out
+
+
 def measures_grouped(
     *,
     window: Window,
     group_by: tuple[str, ...] = (),
     service_type_ids: Iterable[int] | None = None,
     source: Source = "rollup",
+    histograms: tuple[str, ...] = ("ttc", "ttfr"),
 ) -> dict[tuple[Any, ...], Measures]:
-    """The window's measures added up per group (an empty ``group_by``: one total under ())."""
+    """The window's measures added up per group (an empty ``group_by``: one total under ()).
+    Only the duration histograms named in ``histograms`` are read; the others stay empty."""
     dimension = "area" if "area" in group_by else "channel"
     types = None if service_type_ids is None else list(service_type_ids)
     departments = type_departments()
@@ -136,23 +251,14 @@ def measures_grouped(
 
     live_first = window.first if source == "raw" else max(window.first, live_from())
     if live_first > window.first:
-        model: type[TypeDailyRollup] | type[AreaDailyRollup] | type[ServiceDailyRollup]
-        model = TypeDailyRollup
-        dim_field = "channel"
-        if dimension == "area":
-            model, dim_field = AreaDailyRollup, "area_id"
-        elif "channel" not in group_by:
-            model, dim_field = ServiceDailyRollup, "service_type_id"
-        rows = model.objects.filter(
-            day__gte=window.first, day__lte=min(window.last, live_first - timedelta(days=1))
-        )
-        if types is not None:
-            rows = rows.filter(service_type_id__in=types)
-        for row in rows.values_list("day", "service_type_id", dim_field, *ROLLUP_COLUMNS).iterator(
-            chunk_size=5000
-        ):
-            key = _group_key(group_by, row[0], row[1], row[2], departments)
-            slot(key).add_row(row[3:])
+        past = Window(window.first, min(window.last, live_first - timedelta(days=1)))
+        read = _rollups_read(group_by=group_by, window=past, types=types, histograms=histograms)
+        for (day, type_id, dim), m in read:
+            key = _group_key(group_by, day, type_id, dim, departments)
+            if key in out:
+                out[key].add(m)
+            else:
+                out[key] = m  # read for this call alone: taken as it is, not copied
     if live_first <= window.last:
         end = min(day_start(window.last + timedelta(days=1)), timezone.now())
 
@@ -171,13 +277,25 @@ def measures_grouped(
             computed = _live_days.get(key, compute)
         for (day, type_id, dim), m in computed.items():
             slot(_group_key(group_by, day, type_id, dim, departments)).add(m)
+    for m in out.values():
+        if "ttc" not in histograms:
+            m.ttc_hist = histogram.empty()
+        if "ttfr" not in histograms:
+            m.ttfr_hist = histogram.empty()
     return out
 
 
 def percentiles_exact(
-    *, window: Window, service_type_ids: Iterable[int] | None = None
+    *,
+    window: Window,
+    service_type_ids: Iterable[int] | None = None,
+    method: Literal["interpolated", "nearest_rank"] = "interpolated",
 ) -> dict[str, float | None]:
-    """Exact p50/p85/p90 of time to close and to first response over raw rows (hours)."""
+    """Exact p50/p85/p90 of time to close and to first response over raw rows (hours):
+    ``nearest_rank`` is the definition the histograms approximate (``percentile_disc``: the
+    ``ceil(q * n)``-th smallest), ``interpolated`` is ``percentile_cont`` (docs/metrics.md,
+    "Percentiles")."""
+    function = "percentile_disc" if method == "nearest_rank" else "percentile_cont"
     params, types = range_params(
         start=day_start(window.first),
         end=day_start(window.last + timedelta(days=1)),
@@ -186,7 +304,7 @@ def percentiles_exact(
     out: dict[str, float | None] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT percentile_cont(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
+            f"""SELECT {function}(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
                        ORDER BY extract(epoch FROM sr.closed_at - sr.requested_at))
                 FROM {SR} sr WHERE {CLOSED_WHERE}
                   AND sr.closed_at >= %(t0)s AND sr.closed_at < %(t1)s {types}""",
@@ -194,7 +312,7 @@ def percentiles_exact(
         )
         ttc = cursor.fetchone()[0]
         cursor.execute(
-            f"""SELECT percentile_cont(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
+            f"""SELECT {function}(ARRAY[0.5, 0.85, 0.9]) WITHIN GROUP (
                        ORDER BY extract(epoch FROM e.created_at - sr.requested_at))
                 FROM {EVENTS_FROM} WHERE {FIRST_RESPONSE_WHERE} AND {LIVE_WHERE}
                   AND e.created_at >= %(t0)s AND e.created_at < %(t1)s {types}""",

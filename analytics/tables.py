@@ -5,7 +5,12 @@ parameters may pass the enum member itself (psycopg sends its value)."""
 
 from __future__ import annotations
 
-from analytics.models import CellDailyRollup
+from analytics.models import (
+    AreaDailyRollup,
+    CellDailyRollup,
+    ServiceDailyRollup,
+    TypeDailyRollup,
+)
 from backend.catalog.models import Department, ServiceType
 from backend.service_requests.models import ServiceRequest, ServiceRequestEvent
 from workorders.models import Area, WorkOrder
@@ -16,6 +21,9 @@ SERVICE_TYPES = ServiceType._meta.db_table
 DEPARTMENTS = Department._meta.db_table
 AREAS = Area._meta.db_table
 CELL_ROLLUPS = CellDailyRollup._meta.db_table
+TYPE_ROLLUPS = TypeDailyRollup._meta.db_table
+SERVICE_ROLLUPS = ServiceDailyRollup._meta.db_table
+AREA_ROLLUPS = AreaDailyRollup._meta.db_table
 WORK_ORDERS = WorkOrder._meta.db_table
 
 

@@ -1,4 +1,4 @@
-"""Pure image work with Pillow: checking an upload, and rendering what is stored.
+"""Pure image work: checking an upload, and rendering what is stored.
 
 Uploads are recognised by their content, never by their name: JPEG, PNG and WebP only.
 Stored images carry no metadata at all (EXIF, XMP, ICC, comments): residents' homes and
@@ -6,25 +6,34 @@ faces travel in EXIF. The capture time and GPS position are read out first and r
 the caller can keep them privately; an embedded colour profile is applied (to sRGB) before
 it is dropped, so colours stay right.
 
-Speed: a phone JPEG is decoded by libjpeg straight at 1/2, 1/4 or 1/8 scale (draft mode),
-resized in its own orientation and only then turned upright, and the thumbnail is made from
-the display image, not from the original.
+Pillow checks every upload, reads its header and EXIF (format, size, pixel limit, capture
+time, GPS, orientation) and renders PNG, WebP and CMYK JPEG (``photo_render_pillow``).
+A colour or greyscale JPEG, which is what phones send, is decoded, shrunk and encoded by
+libvips (``pyvips``, ADR 0022): it decodes straight at 1/2, 1/4 or 1/8 scale (shrink-on-
+load), resizes in the file's own orientation, and only then turns the (much smaller) image
+upright; the thumbnail is made from the display image, not from the original.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from types import ModuleType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageFilter, UnidentifiedImageError
 
 from backend.errors import City311Error
+
+if TYPE_CHECKING:
+    import pyvips
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,8 @@ THUMBNAIL_QUALITY = 80
 REDUCING_GAP = 2.0
 
 _SRGB = ImageCms.createProfile("sRGB")
+# JPEG modes libvips renders; CMYK (rare: print workflows, never a phone) stays with Pillow.
+_VIPS_JPEG_MODES = ("RGB", "L")
 _ORIENTATION_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -273,7 +284,138 @@ def _jpeg(img: Image.Image, *, quality: int) -> bytes:
 
 
 def photo_render(data: bytes, *, display_px: int, thumbnail_px: int, default_tz: str) -> Rendered:
-    """Display size and thumbnail, upright and stripped of metadata, plus private EXIF."""
+    """Display size and thumbnail, upright and stripped of metadata, plus private EXIF.
+
+    Pillow opens the file (header only: the format, the size, its pixel limit, EXIF); a
+    colour or greyscale JPEG is then rendered by libvips, anything else by Pillow."""
+    with Image.open(io.BytesIO(data), formats=_PLUGINS) as img:
+        exif = exif_read(img, default_tz=default_tz)
+        vips_renders = _format_of(img) == "JPEG" and img.mode in _VIPS_JPEG_MODES
+        size = img.size
+        icc_profile = img.info.get("icc_profile")
+    if not vips_renders:
+        return photo_render_pillow(
+            data, display_px=display_px, thumbnail_px=thumbnail_px, default_tz=default_tz
+        )
+    try:
+        return _vips_render(
+            data,
+            size=size,
+            display_px=display_px,
+            thumbnail_px=thumbnail_px,
+            exif=exif,
+            icc_profile=bool(icc_profile),
+        )
+    except _libvips().Error as exc:
+        # libvips says what went wrong in its log text; the photo's failure reason gets the
+        # words the upload check uses.
+        logger.info("JPEG not rendered: %s", getattr(exc, "detail", "") or exc)
+        raise PhotoRejected("The image is damaged or truncated.") from exc
+
+
+@functools.cache
+def _libvips() -> ModuleType:
+    """pyvips, loaded on first use: libvips (about 17 MB and 40 ms to load) only in the
+    processes that render JPEGs (the Celery workers), not in every process that checks
+    uploads."""
+    import pyvips
+
+    # libvips keeps recent operations and their images for reuse. Every upload is rendered
+    # once, so that cache would only hold memory.
+    pyvips.cache_set_max(0)
+    return pyvips
+
+
+def _vips_render(
+    data: bytes,
+    *,
+    size: tuple[int, int],
+    display_px: int,
+    thumbnail_px: int,
+    exif: ExifData,
+    icc_profile: bool,
+) -> Rendered:
+    """A JPEG's display image and thumbnail, rendered by libvips."""
+    # Both variants are made in the file's own orientation and turned as they are encoded:
+    # the thumbnail is still made from the display image, turning loses nothing, and no
+    # turned copy of the display image is ever held in memory.
+    display = _vips_display(data, size=size, display_px=display_px, icc_profile=icc_profile)
+    thumbnail_size = _fit((display.width, display.height), thumbnail_px)
+    thumbnail = display
+    if thumbnail_size != (display.width, display.height):
+        thumbnail = display.thumbnail_image(
+            thumbnail_size[0], height=thumbnail_size[1], size="force", no_rotate=True
+        ).copy_memory()
+    display, thumbnail = (_vips_upright(i, exif.orientation) for i in (display, thumbnail))
+    return Rendered(
+        display_jpeg=_vips_jpeg(display, quality=DISPLAY_QUALITY),
+        thumbnail_jpeg=_vips_jpeg(thumbnail, quality=THUMBNAIL_QUALITY),
+        display_size=(display.width, display.height),
+        thumbnail_size=(thumbnail.width, thumbnail.height),
+        taken_at=exif.taken_at,
+        gps=exif.gps,
+    )
+
+
+def _vips_display(
+    data: bytes, *, size: tuple[int, int], display_px: int, icc_profile: bool
+) -> pyvips.Image:
+    """The sRGB display image of a JPEG in the file's own orientation, in memory.
+
+    The output size is Pillow's (``_fit``), forced, so both renderers agree to the pixel.
+    A decoding error or a truncated file fails the render, as in Pillow (stray bytes do not);
+    a profile libvips cannot use is dropped and logged, as in ``_to_srgb``."""
+    width, height = _fit(size, display_px)
+    # Shrink-on-load: libjpeg decodes at 1/2, 1/4 or 1/8 scale, then Lanczos makes the
+    # exact size, streaming (the decoded image is never held whole). The loader is named:
+    # no other decoder ever sees an upload.
+    image = _libvips().Image.jpegload_buffer(
+        data, shrink=_jpeg_shrink(size, (width, height)), fail_on="error", access="sequential"
+    )
+    if (image.width, image.height) != (width, height):
+        image = image.thumbnail_image(width, height=height, size="force", no_rotate=True)
+    image = image.copy_memory()
+    if icc_profile:
+        try:
+            image = image.icc_transform("srgb", embedded=True, intent="perceptual").copy_memory()
+        except _libvips().Error as exc:
+            logger.info("colour profile ignored: %r", exc)
+    if image.bands < 3:
+        image = image.colourspace("srgb").copy_memory()
+    return image
+
+
+def _vips_upright(image: pyvips.Image, orientation: int) -> pyvips.Image:
+    """The image turned as the EXIF orientation Pillow read says (libvips' own table of the
+    eight), computed as it is encoded."""
+    if orientation == 1:
+        return image
+    image = image.copy()
+    image.set_type(_libvips().GValue.gint_type, "orientation", orientation)
+    return image.autorot()
+
+
+def _jpeg_shrink(size: tuple[int, int], target: tuple[int, int]) -> int:
+    """The largest scale libjpeg can decode at (1/2, 1/4, 1/8) that still gives at least the
+    target size: what Pillow's draft mode picks."""
+    for shrink in (8, 4, 2):
+        if all(math.ceil(side / shrink) >= want for side, want in zip(size, target, strict=True)):
+            return shrink
+    return 1
+
+
+def _vips_jpeg(image: pyvips.Image, *, quality: int) -> bytes:
+    # keep="none": pixels only, no EXIF, XMP, IPTC, ICC or comment.
+    data: bytes = image.jpegsave_buffer(Q=quality, optimize_coding=True, keep="none")
+    return data
+
+
+def photo_render_pillow(
+    data: bytes, *, display_px: int, thumbnail_px: int, default_tz: str
+) -> Rendered:
+    """``photo_render`` all in Pillow, for every accepted format: what renders PNG, WebP and
+    CMYK JPEG, and the reference the libvips rendering is held to (visually the same:
+    tests/photos/test_render_quality.py; bench/photos.py times both)."""
     with Image.open(io.BytesIO(data), formats=_PLUGINS) as img:
         exif = exif_read(img, default_tz=default_tz)
         icc_profile = img.info.get("icc_profile")

@@ -126,6 +126,14 @@ def test_percentiles_exact_and_from_histograms(city: dict[str, Any]) -> None:
     assert m.ttc_hours(0.9) == pytest.approx(100, rel=0.096)
     assert m.ttfr_hours(0.5) == pytest.approx(4, rel=0.096)
     assert m.ttfr_hours(0.85) == pytest.approx(100, rel=0.096)
+    # Nearest rank, the definition: the ceil(q n)-th smallest; the histograms within 1 %.
+    nearest = percentiles_exact(window=window, method="nearest_rank")
+    assert (nearest["ttc_p50_h"], nearest["ttc_p90_h"]) == (10.0, 100.0)
+    assert (nearest["ttfr_p50_h"], nearest["ttfr_p85_h"]) == (4.0, 100.0)
+    assert m.ttc_hours(0.5) == pytest.approx(10, rel=histogram.BOUND)
+    assert m.ttc_hours(0.9) == pytest.approx(100, rel=histogram.BOUND)
+    assert m.ttfr_hours(0.5) == pytest.approx(4, rel=histogram.BOUND)
+    assert m.ttfr_hours(0.85) == pytest.approx(100, rel=histogram.BOUND)
 
 
 def test_histogram_buckets_are_within_their_bound() -> None:
@@ -134,8 +142,9 @@ def test_histogram_buckets_are_within_their_bound() -> None:
         assert abs(histogram.bucket_value(bucket) - seconds) / seconds < histogram.RATIO**0.5 - 1
     h = histogram.empty()
     for s in (100, 200, 300, 10_000):
-        h[histogram.bucket_of(s)] += 1
+        histogram.add(h, histogram.bucket_of(s), 1)
     assert histogram.percentile(h, 0.5) == pytest.approx(200, rel=0.1)
+    assert histogram.percentile(h, 0.5) == pytest.approx(200, rel=histogram.BOUND)
     assert histogram.percentile(histogram.empty(), 0.5) is None
 
 

@@ -3,7 +3,7 @@ today, the incrementally refreshed rollups give exactly what the raw rows give."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +11,17 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics import histogram
 from analytics.generator import areas_grid
 from analytics.measures import local_today
-from analytics.models import AreaDailyRollup, CellDailyRollup, RollupState, TypeDailyRollup
-from analytics.rollups import rollups_rebuild, rollups_refresh
+from analytics.models import (
+    AreaDailyRollup,
+    CellDailyRollup,
+    RollupState,
+    ServiceDailyRollup,
+    TypeDailyRollup,
+)
+from analytics.rollups import live_from, rollups_rebuild, rollups_refresh
 from analytics.selectors import Window, hotspots, measures_grouped
 from backend.service_requests.models import ServiceRequest
 from backend.service_requests.services import (
@@ -55,6 +62,7 @@ change = st.tuples(
 def _clear() -> None:
     ServiceRequest.objects.all().delete()
     TypeDailyRollup.objects.all().delete()
+    ServiceDailyRollup.objects.all().delete()
     AreaDailyRollup.objects.all().delete()
     CellDailyRollup.objects.all().delete()
     RollupState.objects.all().delete()
@@ -66,6 +74,16 @@ def _assert_rollups_equal_raw() -> None:
         from_rollups = measures_grouped(window=window, group_by=group_by)
         from_raw = measures_grouped(window=window, group_by=group_by, source="raw")
         assert from_rollups == from_raw
+    # The service rollup: by day its days' histograms, otherwise the running totals' difference
+    # (windows starting on the first day, and later).
+    for first in (14, 5, 3):
+        window = Window(local_today() - timedelta(days=first), local_today())
+        groupings: tuple[tuple[str, ...], ...] = ((), ("department",), ("service_type",), ("day",))
+        for service_group_by in groupings:
+            from_rollups = measures_grouped(window=window, group_by=service_group_by)
+            assert from_rollups == measures_grouped(
+                window=window, group_by=service_group_by, source="raw"
+            )
     for code in CODES:
         assert hotspots(service_type_id=type_id(code), window=window) == hotspots(
             service_type_id=type_id(code), window=window, source="raw"
@@ -135,3 +153,22 @@ def test_a_reopen_takes_the_request_out_of_an_earlier_days_closes(analytics_db: 
     window = Window(local_today() - timedelta(days=6), local_today() - timedelta(days=6))
     assert measures_grouped(window=window)[()].closed == 0
     assert measures_grouped(window=window)[()].close_events == 1
+
+
+def test_rollups_of_another_bucket_ratio_are_read_raw_then_rebuilt(analytics_db: None) -> None:
+    load(row(requested=local(8, 9)), row("graffiti", requested=local(5, 9)))
+    request = ServiceRequest.objects.filter(service_type_id=type_id("pothole")).get()
+    do_service_request_close(service_request=request, reason="resolved", at=local(6, 9))
+    rollups_rebuild()
+    assert live_from() == local_today()
+    # As migration 0005 leaves an install with ratio-1.2 rollups: no ratio recorded.
+    RollupState.objects.update(histogram_ratio=0)
+    ServiceDailyRollup.objects.update(ttc_hist=[1, 5], ttc_cum=[1, 5])
+    assert live_from() == date.min  # every day computed from the raw rows
+    _assert_rollups_equal_raw()
+    report = rollups_refresh()  # the next refresh rebuilds every day with data
+    assert report.days[0] == local_today() - timedelta(days=8)
+    assert report.days[-1] == local_today() - timedelta(days=5)
+    assert RollupState.objects.get().histogram_ratio == histogram.RATIO
+    assert live_from() == local_today()
+    _assert_rollups_equal_raw()
