@@ -50,6 +50,9 @@ def test_the_crew_app_and_the_console_fill_a_message_from_a_template(
     sign_in(page, base, username=staff.crew.username, password=PASSWORD)
     open_order(page, order)
     page.locator('details[data-action="hold"] > summary').click()
+    # The order shows from the phone's copy of the queue first; its templates come with
+    # the detail the app fetches next.
+    page.wait_for_selector("#hold-public-template option[value]:not([value=''])", state="attached")
     hold_options = page.locator("#hold-public-template option").all_inner_texts()
     assert hold_options[1:] == ["Parts ordered"]
     page.select_option("#hold-public-template", str(parts.pk))
