@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := backend.settings
 
 .PHONY: help run test setup system venv services services-stop status migrate catalog demo \
-        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench-apps bench \
+        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench-apps bench-stack bench \
         backup restore clean-var
 
 help:
@@ -93,6 +93,13 @@ bench-analytics: setup
 # twenty offline actions delivered after reconnecting (bench/apps.py).
 bench-apps: setup
 	$(PY) bench/apps.py
+
+# Server-stack options against their alternative in one run on the intake bench: uvicorn or
+# granian, DRF's JSON or orjson, prepared statements, the pool's health check, a trimmed
+# middleware chain (bench/stack_options.py; COMPARE=server ... for one).
+bench-stack: setup
+	@WITH_WRK=1 bash backend/scripts/system-deps.sh
+	$(PY) bench/stack_options.py $(foreach c,$(COMPARE),--compare $(c))
 
 bench: bench-photos bench-intake bench-open311 bench-workorders
 

@@ -5,12 +5,18 @@ clock and thread set-up of their wrk scripts.
 
 ``common.database_prepare(url=..., env=...)`` creates a bench database with PostGIS when it
 is missing, migrates it (and empties it with ``flush=True``) and loads the catalog;
-``common.server_start`` / ``server_wait_ready`` / ``server_stop`` run uvicorn on a free
-loopback port (``common.free_port()``).
+``common.server_start`` / ``server_wait_ready`` / ``server_stop`` run uvicorn (or granian,
+``server="granian"``) on a free loopback port (``common.free_port()``).
+
+``common.Stack`` names the server-stack options a bench can switch (``stack_arguments_add``
+gives a parser their flags, ``Stack.env()`` the environment that selects them; the options
+themselves are applied by ``bench/stack_settings.py``); ``bench/stack_options.py`` measures
+each against its alternative in one run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -19,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -153,11 +160,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_start(
-    *, port: int, workers: int, env: dict[str, str], log: Path
-) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "uvicorn"),
+SERVERS = ("uvicorn", "granian")
+
+
+def server_command(*, server: str, port: int, workers: int) -> list[str]:
+    """The command line of the ASGI server ``server`` serving ``backend.asgi:application``
+    on ``port`` with ``workers`` processes, no access log."""
+    bin_dir = Path(sys.executable).parent
+    if server == "granian":
+        # "asginl": ASGI without lifespan events, as uvicorn's --lifespan off (Channels'
+        # router has no lifespan application). Keep-alive connections are kept while open.
+        return [
+            str(bin_dir / "granian"),
+            "--interface", "asginl",
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--workers", str(workers),
+            "--no-access-log",
+            "--log-level", "warning",
+            "backend.asgi:application",
+        ]  # fmt: skip
+    if server != "uvicorn":
+        raise ValueError(f"unknown server {server!r} (one of {', '.join(SERVERS)})")
+    # uvicorn picks uvloop and httptools when they are installed (uvicorn[standard]).
+    return [
+        str(bin_dir / "uvicorn"),
         "backend.asgi:application",
         "--host", "127.0.0.1",
         "--port", str(port),
@@ -169,6 +196,12 @@ def server_start(
         # server closing them as read errors.
         "--timeout-keep-alive", "60",
     ]  # fmt: skip
+
+
+def server_start(
+    *, port: int, workers: int, env: dict[str, str], log: Path, server: str = "uvicorn"
+) -> subprocess.Popen[bytes]:
+    command = server_command(server=server, port=port, workers=workers)
     with log.open("wb") as out:
         return subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -179,7 +212,7 @@ def server_wait_ready(*, server: subprocess.Popen[bytes], base_url: str, log: Pa
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {server.returncode}:\n{log.read_text()}")
+            raise SystemExit(f"the server exited with {server.returncode}:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(base_url + "/healthz", timeout=2) as answer:
                 if answer.status == 200:
@@ -187,12 +220,12 @@ def server_wait_ready(*, server: subprocess.Popen[bytes], base_url: str, log: Pa
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise SystemExit(f"uvicorn did not answer /healthz within 60 s:\n{log.read_text()}")
+    raise SystemExit(f"the server did not answer /healthz within 60 s:\n{log.read_text()}")
 
 
 def server_stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the uvicorn supervisor (it stops its workers), SIGKILL to its process group
-    if it has not gone within 15 s."""
+    """SIGTERM to the server's supervisor (it stops its workers), SIGKILL to its process
+    group if it has not gone within 15 s."""
     if server.poll() is not None:
         return
     server.send_signal(signal.SIGTERM)
@@ -201,3 +234,66 @@ def server_stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+
+
+# --- The stack's options (bench/stack_settings.py applies them in the server)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One choice of each server-stack option; the defaults are what production runs."""
+
+    server: str = "uvicorn"  # uvicorn | granian
+    renderer: str = "drf"  # drf | orjson: the JSON renderer and parser of the APIs
+    binding: str = "client"  # client | prepared: psycopg's server-side binding, prepared
+    health_checks: bool = True  # the pool checks a connection on every checkout
+    middleware: str = "full"  # full | api: API paths skip the pages' middleware
+
+    def env(self) -> dict[str, str]:
+        """The environment that selects these options (none when all are the defaults)."""
+        if self == Stack(server=self.server):
+            return {}
+        return {
+            "DJANGO_SETTINGS_MODULE": "bench.stack_settings",
+            "BENCH_RENDERER": self.renderer,
+            "BENCH_BINDING": self.binding,
+            "BENCH_HEALTH_CHECKS": "1" if self.health_checks else "0",
+            "BENCH_MIDDLEWARE": self.middleware,
+        }
+
+    def label(self) -> str:
+        changed = [
+            f"{key}={value}"
+            for key, value in asdict(self).items()
+            if value != getattr(Stack(), key)
+        ]
+        return ", ".join(changed) or "defaults"
+
+
+def stack_arguments_add(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``Stack`` (``stack_from_arguments`` reads them back)."""
+    group = parser.add_argument_group("server stack (defaults: what production runs)")
+    group.add_argument("--server", choices=SERVERS, default="uvicorn")
+    group.add_argument("--renderer", choices=("drf", "orjson"), default="drf")
+    group.add_argument(
+        "--binding",
+        choices=("client", "prepared"),
+        default="client",
+        help="psycopg: client-side binding, or server-side binding with prepared statements",
+    )
+    group.add_argument(
+        "--no-health-checks", action="store_true", help="the pool hands out connections unchecked"
+    )
+    group.add_argument(
+        "--middleware", choices=("full", "api"), default="full", help="api: a trimmed chain"
+    )
+
+
+def stack_from_arguments(args: argparse.Namespace) -> Stack:
+    return Stack(
+        server=args.server,
+        renderer=args.renderer,
+        binding=args.binding,
+        health_checks=not args.no_health_checks,
+        middleware=args.middleware,
+    )

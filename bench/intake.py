@@ -2,6 +2,11 @@
 endpoint inserting one row (POST /bench/v1/rows, ``bench.baseline``) on the same server stack.
 
     .venv/bin/python bench/intake.py [--duration 20] [--connections 4] [--rounds 3]
+        [--server uvicorn|granian] [--renderer drf|orjson] [--binding client|prepared]
+        [--no-health-checks] [--middleware full|api]
+
+The stack flags (``bench.common.Stack``; defaults: what production runs) choose the server and
+the options ``bench/stack_options.py`` compares; they are printed with the figures.
 
 What it does, in order:
 
@@ -297,7 +302,8 @@ def report_print(*, summary: dict[str, Any], config: dict[str, Any]) -> None:
     print(
         f"intake bench: {config['rounds']} rounds x {config['duration_s']} s per endpoint, "
         f"{config['connections']} connections, wrk {config['wrk_threads']} thread(s), "
-        f"uvicorn {config['workers']} workers, {config['cpus']} CPUs, db {config['database']}"
+        f"{config['stack']['server']} {config['workers']} workers, {config['cpus']} CPUs, "
+        f"db {config['database']}, stack: {config['stack_label']}"
     )
     print(
         f"load average before {' '.join(config['loadavg_before'])}, "
@@ -355,7 +361,9 @@ def main() -> int:
     parser.add_argument("--drain", type=int, default=3, help="seconds for answers in flight")
     parser.add_argument("--database", default="city311_bench")
     parser.add_argument("--area", type=float, default=5000.0, help="side of the box in metres")
+    common.stack_arguments_add(parser)
     args = parser.parse_args()
+    stack = common.stack_from_arguments(args)
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make bench-intake installs it)")
@@ -364,6 +372,8 @@ def main() -> int:
         os.environ.get("DATABASE_URL", common.DEV_DATABASE_URL), args.database
     )
     server_env = dict(os.environ, CITY311_BENCH="1", DATABASE_URL=url, DEBUG="0")
+    migrate_env = dict(server_env)
+    server_env.update(stack.env())
     # This process only counts rows: no pool of its own.
     os.environ.update(CITY311_BENCH="1", DATABASE_URL=url, DEBUG="0", DB_POOL="0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
@@ -373,7 +383,7 @@ def main() -> int:
     from django.db import connection
 
     print(f"preparing database {args.database}", flush=True)
-    common.database_prepare(url=url, env=server_env, flush=True)
+    common.database_prepare(url=url, env=migrate_env, flush=True)
 
     run_id = secrets.token_hex(3)
     port = common.free_port()
@@ -383,8 +393,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp:
         script = Path(tmp) / "intake.lua"
         script.write_text(WRK_SCRIPT)
-        log = Path(tmp) / "uvicorn.log"
-        server = common.server_start(port=port, workers=args.workers, env=server_env, log=log)
+        log = Path(tmp) / "server.log"
+        server = common.server_start(
+            port=port, workers=args.workers, env=server_env, log=log, server=stack.server
+        )
         try:
             common.server_wait_ready(server=server, base_url=base_url, log=log)
             load = {
@@ -430,6 +442,8 @@ def main() -> int:
         "connections": args.connections,
         "wrk_threads": args.threads,
         "workers": args.workers,
+        "stack": asdict(stack),
+        "stack_label": stack.label(),
         "warmup_s": args.warmup,
         "drain_s": args.drain,
         "database": args.database,

@@ -23,6 +23,27 @@ What it does, in order:
 4. Prints throughput, p50/p99 per kind of request and overall, errors, the counts, and
    PASS/FAIL (goal: 0 errors, nothing lost or doubled); writes bench/results/load.json.
    Exits 1 on a fail.
+
+The saturation search and the comparison with older code (issue 18):
+
+    .venv/bin/python bench/load.py --search [--seconds 60] [--warmup 15] [--start 8] [--step 4]
+    .venv/bin/python bench/load.py --compare /tmp/load-old [--seconds 60] [--lock /tmp/bench.lock]
+    .venv/bin/python bench/load.py --profile [--rate 10] [--seconds 60] [--code CHECKOUT]
+
+``--search`` steps the offered rate (``--start``, then ``--step`` more each run) with a stack
+of its own for every run, until a run is not *held*: 0 errors, achieved at least 95 % of the
+offer, p99 under 1 s, the background work drained within ``DRAIN_TIMEOUT_S`` of the load's end,
+nothing lost or doubled, every completed order completed, no photo failed, no server traceback
+(each run after ``--warmup`` seconds of the same mix, whose errors count and whose latencies do
+not). Then it bisects between the highest rate held and the lowest not held until they are
+``--resolution`` apart, and reports the highest rate held. ``--code CHECKOUT`` runs the
+application of another checkout (its source first on ``PYTHONPATH``, this venv and this
+locustfile): ``git worktree add /tmp/load-old <commit>``. ``--compare CHECKOUT`` searches this
+checkout and that one in the same sitting, one run of each in turn, and prints both rates, the
+ratio and PASS/FAIL against ``COMPARE_GOAL``. ``--profile`` runs once and prints the CPU each
+tier spends per request and py-spy's top functions of a web worker and the Celery worker
+(bench/load_cpu.py). ``--lock PATH`` holds an exclusive ``flock`` on PATH for each run, so that
+another bench taking the same lock never overlaps a run.
 """
 
 from __future__ import annotations
@@ -43,6 +64,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import load_cpu  # noqa: E402
+from bench.load_search import DRAIN_TIMEOUT_S, held_lock, search, search_report  # noqa: E402
 from tests.stack import Stack, wait_for  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load.json"
@@ -88,8 +111,29 @@ def _stats(prefix: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return total, [shape(r) for r in rows if r["Name"] != "Aggregated"]
 
 
-def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[str, Any]:
-    """One load run at ``rate`` requests a second offered; the figures and the counts."""
+def commit_of(code: Path) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(code), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or "?"
+
+
+def run(
+    *,
+    seconds: int,
+    rate: float = DEFAULT_RATE,
+    workers: int = 2,
+    code: Path = ROOT,
+    drain_timeout: float = 300.0,
+    warmup_s: float = 0.0,
+    observer: load_cpu.Observer | None = None,
+) -> dict[str, Any]:
+    """One load run at ``rate`` requests a second offered; the figures and the counts.
+    ``code`` is the checkout whose application runs; ``observer`` watches the processes while
+    the load runs (bench/load_cpu.py)."""
     plan = users_for(rate)
     users = sum(int(count) for count, _ in plan.values())
     # The product's defaults for the catalog/routing/calendar memo and Open311's list memo
@@ -100,6 +144,7 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
         visibility_timeout_s=300,
         catalog_cache_s=30,
         open311_list_cache_s=5,
+        code=code,
     )
     stack.start()
     try:
@@ -135,23 +180,40 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
                 "LOAD_CREW_TOKEN": tokens["crew"],
                 "LOAD_MANAGER_TOKEN": tokens["supervisor"],
             }
-            locust = subprocess.run(
-                [
-                    str(Path(sys.executable).parent / "locust"),
-                    "-f", str(ROOT / "bench" / "locustfile.py"),
-                    "--headless", "--only-summary",
-                    "--users", str(users),
-                    "--spawn-rate", str(max(users // 3, 1)),
-                    "--run-time", f"{seconds}s",
-                    "--stop-timeout", "30",
-                    "--host", stack.url(""),
-                    "--csv", str(out / "stats"),
-                    "--loglevel", "WARNING",
-                ],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-            )  # fmt: skip
+
+            def locust_start(run_s: float, csv_prefix: str) -> subprocess.Popen[str]:
+                return subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "locust"),
+                        "-f", str(ROOT / "bench" / "locustfile.py"),
+                        "--headless", "--only-summary",
+                        "--users", str(users),
+                        "--spawn-rate", str(max(users // 3, 1)),
+                        "--run-time", f"{run_s:g}s",
+                        "--stop-timeout", "30",
+                        "--host", stack.url(""),
+                        "--csv", str(out / csv_prefix),
+                        "--loglevel", "WARNING",
+                    ],
+                    cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    text=True,
+                )  # fmt: skip
+
+            # The same mix for ``warmup_s`` first (its figures left out, its errors counted):
+            # the processes' first requests (imports, pool, memos) are not a busy day's.
+            warmup_errors = 0
+            if warmup_s:
+                locust_start(warmup_s, "warmup").communicate()
+                warmup_errors = _stats(out / "warmup")[0]["failures"]
+            locust = locust_start(seconds, "stats")
+            if observer is not None:
+                observer.begin(stack, locust)
+            load_average = [os.getloadavg()[0]]
+            locust_out, locust_err = locust.communicate()
+            load_average.append(os.getloadavg()[0])
+            observed = observer.end() if observer is not None else {}
             if not list(out.glob("locust-*.json")):
-                raise SystemExit(f"locust failed:\n{locust.stdout}\n{locust.stderr}")
+                raise SystemExit(f"locust failed:\n{locust_out}\n{locust_err}")
             total, per_kind = _stats(out / "stats")
             failures = [
                 f"{row['Method']} {row['Name']}: {row['Error']} (x{row['Occurrences']})"
@@ -165,17 +227,22 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
                 completed += found["completed"]
 
         settle_started = time.monotonic()
-        wait_for(
-            "photos processed and the outbox drained",
-            lambda: (
-                stack.scalar(
-                    "SELECT (SELECT count(*) FROM photos_photo WHERE state = 'pending') "
-                    "+ (SELECT count(*) FROM outbox_outboxmessage WHERE dispatched_at IS NULL)"
-                )
-                == 0
-            ),
-            timeout=300,
-        )
+        try:
+            wait_for(
+                "photos processed and the outbox drained",
+                lambda: (
+                    stack.scalar(
+                        "SELECT (SELECT count(*) FROM photos_photo WHERE state = 'pending') "
+                        "+ (SELECT count(*) FROM outbox_outboxmessage "
+                        "WHERE dispatched_at IS NULL)"
+                    )
+                    == 0
+                ),
+                timeout=drain_timeout,
+            )
+            drained = True
+        except AssertionError:
+            drained = False
         settle_s = time.monotonic() - settle_started
         in_db = [
             row[0]
@@ -200,6 +267,9 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
                 stack.scalar("SELECT count(*) FROM photos_photo WHERE state = 'failed'")
             ),
             "settle_s": round(settle_s, 1),
+            "drained": drained,
+            "warmup_s": warmup_s,
+            "warmup_errors": warmup_errors,
             "server_tracebacks": web_log.count("Traceback"),
         }
         first_traceback = (
@@ -216,10 +286,16 @@ def run(*, seconds: int, rate: float = DEFAULT_RATE, workers: int = 2) -> dict[s
         and counts["photos_failed"] == 0
         and counts["server_tracebacks"] == 0
         and counts["filed_201"] > 0
+        and counts["drained"]
+        and counts["warmup_errors"] == 0
     )
     return {
         "first_traceback": first_traceback,
+        "observed": observed,
         "config": {
+            "commit": commit_of(code),
+            "code": str(code),
+            "load_average": [round(x, 1) for x in load_average],
             "seconds": seconds,
             "rate_offered": rate,
             "rate_share_of_intake_bench": round(rate / INTAKE_BENCH_RPS, 2),
@@ -245,7 +321,8 @@ def report(result: dict[str, Any]) -> None:
         f"{config['seconds']} s, {config['rate_offered']:g} req/s offered "
         f"({config['rate_share_of_intake_bench']:.0%} of the intake bench's "
         f"{INTAKE_BENCH_RPS:g}), {config['users']} users, {config['workers']} uvicorn workers, "
-        f"{config['cpus']} CPUs"
+        f"{config['cpus']} CPUs; code {config['commit']} ({config['code']}); load average "
+        f"{config['load_average'][0]:g} before the load, {config['load_average'][1]:g} at its end"
     )
     print(f"{'request':<34}{'count':>8}{'fail':>6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
     for row in [*result["per_kind"], total]:
@@ -272,6 +349,15 @@ def report(result: dict[str, Any]) -> None:
     print("goal 0 errors, nothing lost or doubled:", "PASS" if result["ok"] else "FAIL")
 
 
+# --- The saturation search
+
+
+def run_reported(**arguments: Any) -> dict[str, Any]:
+    result = run(**arguments)
+    report(result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=600)
@@ -284,12 +370,64 @@ def main() -> None:
         f"{INTAKE_BENCH_RPS:g})",
     )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to run")
+    parser.add_argument("--search", action="store_true", help="the saturation search")
+    parser.add_argument(
+        "--compare", type=Path, metavar="CHECKOUT", help="search this checkout and CHECKOUT"
+    )
+    parser.add_argument("--profile", action="store_true", help="CPU per tier and py-spy")
+    parser.add_argument("--start", type=float, default=8.0, help="the search's first rate")
+    parser.add_argument("--step", type=float, default=4.0, help="the search's step up")
+    parser.add_argument("--resolution", type=float, default=2.0, help="the search's precision")
+    parser.add_argument("--ceiling", type=float, default=120.0, help="the search's highest rate")
+    parser.add_argument("--lock", type=Path, help="flock this file around every run")
+    parser.add_argument(
+        "--warmup", type=float, default=0.0, help="seconds of the mix before the measured run"
+    )
     args = parser.parse_args()
-    result = run(seconds=args.seconds, rate=args.rate, workers=args.workers)
-    report(result)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    if args.search or args.compare:
+        codes = {"this code": args.code.resolve()}
+        if args.compare:
+            codes["compared"] = args.compare.resolve()
+        options = ("seconds", "start", "step", "resolution", "ceiling", "workers", "lock")
+        found = search(
+            codes,
+            **{name: getattr(args, name) for name in options},
+            warmup_s=args.warmup,
+            drain_timeout=DRAIN_TIMEOUT_S,
+            run_one=run_reported,
+        )
+        ok = search_report(found)
+        path = RESULTS.with_name("load_search.json")
+        path.write_text(json.dumps(found, indent=2) + "\n")
+        print(f"wrote {path.relative_to(ROOT)}")
+        sys.exit(0 if ok else 1)
+    observer = None
+    if args.profile:
+        # A steady window: from a quarter of the run to 5 s before its end.
+        observer = load_cpu.Observer(
+            start_s=args.seconds / 4,
+            window_s=max(args.seconds * 3 / 4 - 5, 5),
+            profile=True,
+            code=args.code.resolve(),
+            keep=RESULTS.parent,
+        )
+    with held_lock(args.lock):
+        result = run(
+            seconds=args.seconds,
+            rate=args.rate,
+            workers=args.workers,
+            code=args.code.resolve(),
+            warmup_s=args.warmup,
+            observer=observer,
+        )
+    report(result)
+    if result["observed"]:
+        load_cpu.report(result["observed"], result["achieved_rps"])
+    path = RESULTS.with_name("load_profile.json") if args.profile else RESULTS
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
     sys.exit(0 if result["ok"] else 1)
 
 

@@ -2,6 +2,8 @@
 throughput against the bare DRF one-row insert (``bench.baseline``) measured in the same run.
 
     .venv/bin/python bench/open311.py [--rows 1000000] [--duration 15] [--rounds 3]
+        [--server uvicorn|granian] [--renderer drf|orjson] [--binding client|prepared]
+        [--no-health-checks] [--middleware full|api]    (bench.common.Stack)
 
 1. Prepares its own database, ``city311_bench_open311`` (PostGIS, migrated, catalog loaded)
    and fills it once with ``--rows`` requests in SQL (``INSERT ... SELECT generate_series``):
@@ -311,7 +313,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-async", action="store_true", help="skip the token variant")
+    common.stack_arguments_add(parser)
     args = parser.parse_args()
+    stack = common.stack_from_arguments(args)
 
     url = common.database_url(args.database)
     redis_port = os.environ.get("CITY311_REDIS_PORT", "63799")
@@ -351,8 +355,11 @@ def main() -> int:
         script = Path(tmp) / "open311.lua"
         script.write_text(WRK_SCRIPT)
         port = common.free_port()
-        log = Path(tmp) / "uvicorn.log"
-        server = common.server_start(port=port, workers=args.workers, env=env, log=log)
+        log = Path(tmp) / "server.log"
+        server_env = dict(env, **stack.env())
+        server = common.server_start(
+            port=port, workers=args.workers, env=server_env, log=log, server=stack.server
+        )
         try:
             common.server_wait_ready(server=server, base_url=f"http://127.0.0.1:{port}", log=log)
             queries: list[tuple[str, dict[str, str]]] = [
@@ -396,9 +403,11 @@ def main() -> int:
         finally:
             common.server_stop(server)
         if not args.no_async:
-            async_env = dict(env, OPEN311_ASYNC_INTAKE="1")
+            async_env = dict(server_env, OPEN311_ASYNC_INTAKE="1")
             port = common.free_port()
-            server = common.server_start(port=port, workers=args.workers, env=async_env, log=log)
+            server = common.server_start(
+                port=port, workers=args.workers, env=async_env, log=log, server=stack.server
+            )
             try:
                 common.server_wait_ready(
                     server=server, base_url=f"http://127.0.0.1:{port}", log=log
@@ -484,6 +493,7 @@ def main() -> int:
         "rounds": args.rounds,
         "connections": args.connections,
         "workers": args.workers,
+        "stack": stack.label(),
         "cpus": os.cpu_count(),
         "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         "commit": common.git("rev-parse", "--short", "HEAD"),
@@ -498,7 +508,7 @@ def main() -> int:
 
     print()
     print(
-        f"open311 bench: {data['requests']:,} requests in the database; uvicorn "
+        f"open311 bench: {data['requests']:,} requests in the database; {stack.server} "
         f"{args.workers} workers, {os.cpu_count()} CPUs; POST {args.rounds} rounds x "
         f"{args.duration} s, {args.connections} connections"
     )

@@ -61,7 +61,11 @@ class Stack:
         web_workers: int = 1,
         catalog_cache_s: int = 0,
         open311_list_cache_s: int = 0,
+        code: Path = ROOT,
     ) -> None:
+        # ``code``: the checkout whose application runs (another one's source first on the
+        # path, this one's venv; the load bench compares two commits this way).
+        self.code = code
         self.dir = ROOT / ".var" / "stacks" / uuid.uuid4().hex[:10]
         self.pg_port = free_port()
         self.redis_port = free_port()
@@ -86,6 +90,7 @@ class Stack:
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            **({"PYTHONPATH": str(code)} if code != ROOT else {}),
         }
         self.pg_bin = _pg_bin()
         self.pgdata = self.dir / "pg"
@@ -120,7 +125,7 @@ class Stack:
 
     def manage(self, *args: str) -> None:
         subprocess.run(
-            [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env, check=True
+            [str(BIN / "python"), "manage.py", *args], cwd=self.code, env=self.env, check=True
         )
 
     # --- database
@@ -259,7 +264,7 @@ class Stack:
     def _spawn(self, name: str, command: list[str]) -> None:
         log = (self.dir / "log" / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            command, cwd=self.code, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 

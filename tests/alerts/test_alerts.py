@@ -419,3 +419,18 @@ def test_anonymous_sign_ups_are_rate_limited(wards: None, settings: Any) -> None
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert AlertSubscription.objects.count() == 2
     counters_clear()
+
+
+def test_an_event_no_subscription_matches_costs_three_narrow_reads(wards: None) -> None:
+    """Most events match nobody: the delivery then reads the event, where and what the
+    request is, and the matching subscriptions (none), and stops there (issue 18: this task
+    was 42 % of the Celery worker's CPU under the busy-day load)."""
+    from backend.alerts.delivery import alerts_event_deliver
+    from backend.service_requests.models import ServiceRequestEvent
+
+    filed = submit(lat=FENWAY[0], long=FENWAY[1], description="Deep hole")
+    event = ServiceRequestEvent.objects.filter(service_request=filed).latest("pk")
+    with CaptureQueriesContext(connection) as ctx:
+        result = alerts_event_deliver(event_id=event.pk)
+    assert (result.matched, result.sent) == (0, 0)
+    assert len(ctx.captured_queries) == 3, [q["sql"] for q in ctx.captured_queries]
