@@ -10,7 +10,10 @@ A row is written with a lease (``available_at`` = now + ``HAND_ON_LEASE``): the 
 process that wrote it until then. The fast path takes its rows with one ``UPDATE ...
 RETURNING`` that renews the lease (a dispatcher holding a row locked makes it wait, and the
 row it handed on is then skipped), hands them on, and stamps them with one more ``UPDATE``:
-two statements, no transaction of their own. A row it could not hand on (the broker or
+two statements, no transaction of their own. Rows that ``outbox_batch`` wrote at the top
+level of their transaction are known to have committed with it, and while most of their
+lease is left no dispatcher can have taken them: the claim is skipped and the stamp is the
+only statement (a filing's hand-on). A row it could not hand on (the broker or
 Redis away) gets a backoff; a row whose process died after the commit waits out the lease.
 Either way the dispatcher retries it until it goes, claiming with ``FOR UPDATE SKIP LOCKED``
 so that any number of dispatchers never hand on the same row at the same time. Handing on
@@ -85,10 +88,14 @@ def outbox_batch() -> Iterator[None]:
         connection._outbox_pending = None
     registered = {id(entry[1]) for entry in connection.run_on_commit}
     alive = [(message, hand_on) for message, hand_on in pending if id(hand_on) in registered]
+    # No savepoint is open around this block: its rows commit exactly when the transaction
+    # does, so at commit the hand-on may take them as written, without reading them back.
+    certain = not any(connection.savepoint_ids)
     if alive:
         OutboxMessage.objects.bulk_create([message for message, _ in alive])
         for message, hand_on in alive:
             hand_on.ids = [message.pk]
+            hand_on.row = message if certain else None
 
 
 class OutboxHandOn:
@@ -100,6 +107,9 @@ class OutboxHandOn:
 
     def __init__(self, pk: int | None, registered: list[OutboxHandOn]) -> None:
         self.ids = [] if pk is None else [pk]
+        # The row as written, when it is certain to have committed with the transaction
+        # (``outbox_batch`` at the top level): the hand-on can skip the claim.
+        self.row: OutboxMessage | None = None
         self.done = False
         self._registered = registered
         # Django names a failing robust callback by its __qualname__.
@@ -112,11 +122,25 @@ class OutboxHandOn:
         batch = registered[registered.index(self) :] if self in registered else [self]
         registered.clear()
         ids: list[int] = []
+        rows: list[OutboxMessage] = []
         for hand_on in batch:
             if not hand_on.done:
                 hand_on.done = True
                 ids += hand_on.ids
-        outbox_hand_on(ids=ids)
+                if hand_on.row is not None:
+                    rows.append(hand_on.row)
+        if len(rows) == len(ids) and _leases_fresh(rows):
+            _hand_on_each(rows)  # one statement: the stamp
+        else:
+            outbox_hand_on(ids=ids)
+
+
+def _leases_fresh(rows: list[OutboxMessage]) -> bool:
+    """Every row still has most of its lease: no dispatcher can have taken it (it waits for
+    the lease to end), so the writer may hand it on without claiming it first."""
+    left = HAND_ON_LEASE / 2
+    now = timezone.now()
+    return all(row.available_at - now > left for row in rows)
 
 
 def _hand_on_after_commit(pk: int | None) -> OutboxHandOn:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -47,6 +47,15 @@ WEBSOCKET = "websocket"
 PUSH = "push"
 
 
+_MARK_SENT_SQL = f"""
+INSERT INTO {ResidentNotification._meta.db_table}
+    (service_request_id, kind, medium, recipient, created_at, sent_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT ON CONSTRAINT uniq_resident_notification_to DO NOTHING
+RETURNING id
+"""  # noqa: S608 - only the table name is interpolated
+
+
 def _send_once(
     *,
     service_request: ServiceRequest,
@@ -56,17 +65,27 @@ def _send_once(
     send: Callable[[], object],
 ) -> bool:
     """Sends unless the marker says it was sent; True if it sent now. An exception from
-    ``send`` leaves the marker unsent (the task's retry sends it)."""
+    ``send`` leaves the marker unsent (the task's retry sends it).
+
+    The usual case, a message not sent before, is one statement in the transaction: the
+    marker is inserted already stamped, then the message goes out; a failure rolls the
+    marker back with the transaction. A second sender of the same message waits on the
+    unique key until the first commits (then finds it sent) or rolls back (then sends it
+    itself). A marker already there (sent, or left unsent) is locked and read as before."""
+    now = timezone.now()
     with transaction.atomic():
-        marker, _ = ResidentNotification.objects.get_or_create(
-            service_request=service_request, kind=kind, medium=medium, recipient=recipient
-        )
-        marker = ResidentNotification.objects.select_for_update().get(pk=marker.pk)
-        if marker.sent_at is not None:
-            return False
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_SQL, [service_request.pk, kind, medium, recipient, now, now])
+            inserted = cursor.fetchone() is not None
+        if not inserted:
+            marker = ResidentNotification.objects.select_for_update().get(
+                service_request=service_request, kind=kind, medium=medium, recipient=recipient
+            )
+            if marker.sent_at is not None:
+                return False
+            marker.sent_at = timezone.now()
+            marker.save(update_fields=["sent_at"])
         send()
-        marker.sent_at = timezone.now()
-        marker.save(update_fields=["sent_at"])
     return True
 
 
@@ -225,8 +244,9 @@ class StatusNotifyResult:
 
 
 def _push_once(*, service_request: ServiceRequest, marker: str, push: dict[str, Any]) -> bool:
-    """The websocket group is public (anyone with the id): a hidden request pushes nothing."""
-    if not ServiceRequest.objects.visible().filter(pk=service_request.pk).exists():
+    """The websocket group is public (anyone with the id): a hidden request pushes nothing.
+    ``service_request`` is the row just read for this message (``_status_event``)."""
+    if service_request.hidden_at is not None:
         return False
     return _send_once(
         service_request=service_request,
@@ -289,8 +309,17 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
     service_request = event.service_request
     message = status_message_build(event=event, kind=kind)
     marker = f"{kind}:{event.pk}"
+    # What went out before (the websocket push, almost always, by ``status_push`` at
+    # commit): one read instead of a locked marker per message.
+    done = set(
+        ResidentNotification.objects.filter(
+            service_request=service_request, kind=marker, sent_at__isnull=False
+        ).values_list("medium", "recipient")
+    )
     sent = 0
     for email in status_recipients(service_request=service_request):
+        if (EMAIL, email.lower()) in done:
+            continue
         sent += _send_once(
             service_request=service_request,
             kind=marker,
@@ -304,9 +333,13 @@ def status_notify(*, event_id: int) -> StatusNotifyResult:
                 recipient_list=[email],
             ),
         )
-    pushed = _push_once(service_request=service_request, marker=marker, push=message.push)
+    pushed = (WEBSOCKET, "") not in done and _push_once(
+        service_request=service_request, marker=marker, push=message.push
+    )
     phones = 0
     for delivery in hooks.status_pushes(event=event, subject=message.subject):
+        if (PUSH, delivery.recipient) in done:
+            continue
         phones += _send_once(
             service_request=service_request,
             kind=marker,

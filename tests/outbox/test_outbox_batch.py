@@ -4,9 +4,12 @@ or of a failed block are never written."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from backend.outbox.models import OutboxMessage
 from backend.outbox.services import outbox_batch, outbox_call, outbox_task
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 CALL = "analytics.live.live_push"
 TASK = "backend.photos.tasks.photo_process"
+PUSH = "workorders.live.work_order_push"  # a call that runs with any groups
 
 
 def _outbox_inserts(ctx: CaptureQueriesContext) -> int:
@@ -88,3 +92,64 @@ def test_a_nested_batch_joins_the_outer_one() -> None:
 def test_a_batch_needs_a_transaction() -> None:
     with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"), outbox_batch():
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_written_at_the_top_level_are_handed_on_without_a_claim(catalog: None) -> None:
+    """A filing's hand-on (issue 18): its batch was written outside any savepoint, so the
+    rows committed with the transaction; with their lease fresh, the hand-on runs them and
+    stamps them in one statement, without reading them back."""
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic(), outbox_batch():
+        first = outbox_call(PUSH, groups=[], message={"n": 1})
+        second = outbox_call(PUSH, groups=[], message={"n": 2})
+    table = OutboxMessage._meta.db_table
+    after_commit = [q["sql"] for q in ctx.captured_queries if table in q["sql"]][1:]
+    assert len(after_commit) == 1, after_commit  # the stamp alone: no claim
+    assert after_commit[0].startswith(f'UPDATE "{table}" SET "dispatched_at"')
+    for row in (first, second):
+        row.refresh_from_db()
+        assert row.dispatched_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_whose_lease_ran_low_are_claimed_first(catalog: None) -> None:
+    """A transaction that took most of the lease to commit: a dispatcher may already have
+    the rows, so the hand-on claims them (and finds none already handed on)."""
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic(), outbox_batch():
+        row = outbox_call(PUSH, groups=[], message={"n": 1})
+        row.available_at = timezone.now() + timedelta(seconds=1)
+    table = OutboxMessage._meta.db_table
+    after_commit = [q["sql"] for q in ctx.captured_queries if table in q["sql"]][1:]
+    assert len(after_commit) == 2, after_commit
+    assert after_commit[0].lstrip().startswith(f"UPDATE {table} SET available_at"), after_commit
+    row.refresh_from_db()
+    assert row.dispatched_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_inside_a_savepoint_is_claimed_not_assumed(catalog: None) -> None:
+    """Rows written inside a savepoint that then rolls back are gone although the
+    transaction commits: the hand-on must read its rows back (and hand on only those that
+    exist), not take the batch as written."""
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        with outbox_batch():
+            kept = outbox_call(PUSH, groups=[], message={"n": 0})
+        try:
+            with transaction.atomic():
+                with outbox_batch():
+                    outbox_call(PUSH, groups=[], message={"n": 1})
+                raise ValueError("the step fails after its batch was written")
+        except ValueError:
+            pass
+    table = OutboxMessage._meta.db_table
+    claims = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().startswith(f"UPDATE {table} SET available_at")
+    ]
+    assert len(claims) == 1, ctx.captured_queries
+    assert list(OutboxMessage.objects.values_list("kwargs", flat=True)) == [
+        {"groups": [], "message": {"n": 0}}
+    ]
+    kept.refresh_from_db()
+    assert kept.dispatched_at is not None

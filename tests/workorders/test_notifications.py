@@ -220,6 +220,62 @@ def test_the_push_made_at_commit_is_not_repeated_by_the_task(
     assert _next(layer, channel, timeout=0.5) is None  # one push only
 
 
+def test_the_push_and_the_task_make_few_round_trips(
+    staff: Staff, mailoutbox: list[Any], layer: BaseChannelLayer
+) -> None:
+    """Issue 18: the push at commit reads the event and writes its marker already stamped
+    (one insert, in a transaction: three statements); the task that follows reads which
+    messages went out in one query and neither locks nor rewrites the push's marker."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    event, _channel = _acknowledged_and_listened(staff, layer)
+    marker_table = ResidentNotification._meta.db_table
+
+    with CaptureQueriesContext(connection) as pushing:
+        assert status_push(event_id=event.pk) is True
+    statements = [q["sql"] for q in pushing.captured_queries]
+    assert len([s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))]) == 2
+    work = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(work) == 2, work  # the event with its request, the stamped marker
+    assert f"INSERT INTO {marker_table}" in work[1] and "ON CONFLICT" in work[1]
+
+    with CaptureQueriesContext(connection) as notifying:
+        result = status_notify(event_id=event.pk)
+    assert (result.emails_sent, result.pushed) == (1, False)
+    statements = [q["sql"] for q in notifying.captured_queries]
+    assert not [s for s in statements if "FOR UPDATE" in s], statements
+    websocket = ResidentNotification.objects.get(
+        service_request=event.service_request, kind=f"acknowledged:{event.pk}", medium="websocket"
+    )
+    assert websocket.sent_at is not None
+    assert [m.to for m in mailoutbox] == [[REPORTER]]
+
+
+def test_a_message_whose_send_fails_leaves_no_marker_and_goes_out_next_time(
+    staff: Staff, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker is inserted already stamped: a failing send must take it back with it."""
+    from backend.service_requests import messaging
+
+    sr = request_make(contact_email=REPORTER)
+    work_order_assign(work_order=order_of(sr), team=staff.team, actor=staff.supervisor)
+    event = _status_event(sr, Status.ACKNOWLEDGED)
+
+    def mail_away(**kwargs: Any) -> int:
+        raise SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr(messaging, "send_mail", mail_away)
+    with pytest.raises(SMTPServerDisconnected):
+        status_notify(event_id=event.pk)
+    assert not ResidentNotification.objects.filter(service_request=sr, medium="email").exists()
+    monkeypatch.undo()
+
+    assert status_notify(event_id=event.pk).emails_sent == 1
+    assert status_notify(event_id=event.pk).emails_sent == 0
+    assert [m.to for m in mailoutbox] == [[REPORTER]]
+
+
 def test_a_push_that_failed_at_commit_goes_out_with_the_task(
     staff: Staff, layer: BaseChannelLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
