@@ -26,6 +26,7 @@ from django.db import connection
 
 from analytics.shapes import OpenDataRow, ServiceSLA
 from analytics.tables import DEPARTMENTS, EVENTS, SERVICE_TYPES, SR, literal
+from backend.csv_cells import csv_cell, csv_row
 from backend.service_requests.models import EventKind, Status, visible_sql
 
 COLUMNS = tuple(OpenDataRow.__annotations__)
@@ -130,7 +131,7 @@ def csv_stream(rows: Iterable[OpenDataRow]) -> Iterator[str]:
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for i, row in enumerate(rows, 1):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
         if i % 500 == 0:
             yield out.getvalue()
             out.seek(0)
@@ -178,5 +179,5 @@ def csv_table(rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
     yield out.getvalue()

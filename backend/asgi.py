@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from backend.routing import websocket_urlpatterns  # noqa: E402
 from backend.websocket_auth import (  # noqa: E402
+    HandshakeValidator,
     TokenAuthMiddleware,
     allowed_hosts_origin_validator,
 )
@@ -19,8 +20,11 @@ from backend.websocket_auth import (  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": allowed_hosts_origin_validator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        # Malformed handshakes (NUL, not UTF-8, an overlong token) are refused first.
+        "websocket": HandshakeValidator(
+            allowed_hosts_origin_validator(
+                AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -11,6 +11,8 @@ from typing import Any
 
 from rest_framework.renderers import BaseRenderer
 
+from backend.csv_cells import csv_cell
+
 
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
@@ -35,7 +37,9 @@ class CSVRenderer(BaseRenderer):
         for row in rows:
             writer.writerow(
                 {
-                    k: json.dumps(v) if isinstance(v, dict | list) else ("" if v is None else v)
+                    k: csv_cell(
+                        json.dumps(v) if isinstance(v, dict | list) else ("" if v is None else v)
+                    )
                     for k, v in row.items()
                 }
             )
