@@ -271,6 +271,9 @@ def _status_event(event_id: int) -> tuple[ServiceRequestEvent, str] | None:
         ServiceRequestEvent.objects.select_related(
             "service_request__service_type", "service_request__reporter"
         )
+        # No message shows the point: building its geometry was most of this read's cost
+        # (the load test's profile, issue 18).
+        .defer("service_request__location")
         .filter(pk=event_id)
         .first()
     )

@@ -238,6 +238,7 @@ def test_the_push_and_the_task_make_few_round_trips(
     assert len([s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))]) == 2
     work = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
     assert len(work) == 2, work  # the event with its request, the stamped marker
+    assert '"location"' not in work[0]  # no message shows the point: not read, not parsed
     assert f"INSERT INTO {marker_table}" in work[1] and "ON CONFLICT" in work[1]
 
     with CaptureQueriesContext(connection) as notifying:
