@@ -10,10 +10,16 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from backend.alerts.models import AlertSubscription
-from backend.service_requests.models import Channel, ServiceRequest
+from backend.service_requests.models import (
+    Channel,
+    EventKind,
+    ServiceRequest,
+    ServiceRequestEvent,
+    visible_sql,
+)
 from workorders.models import Area
 
 NEW = "new"
@@ -35,34 +41,72 @@ def circle_make(*, point: Point, radius_m: int) -> MultiPolygon:
     return geometry
 
 
+# The match, in one statement of three indexed parts: circles containing the point
+# (alert_region), subscriptions of the areas covering it (the areas' own spatial index, then
+# alert_area) and the city-wide ones of its service (alert_citywide); each narrowed by its
+# service type if it names one, and by what it wants to hear (new requests, updates). ``r`` is
+# the one row that says where, what and which kind: given (``alert_subscription_ids_matching``)
+# or read from an event in the same statement (``alert_subscription_ids_for_event``). Plain
+# SQL: building it with the ORM on every event cost more CPU than running it (the load test's
+# Celery profile, issue 18).
+_SUB = AlertSubscription._meta.db_table
+_WANTS = "(CASE WHEN r.is_new THEN s.notify_new ELSE s.notify_updates END)"
+_OF_SERVICE = "(s.service_type_id IS NULL OR s.service_type_id = r.service_type_id)"
+_MATCH_SQL = f"""
+WITH r AS MATERIALIZED ({{source}})
+SELECT s.id FROM r JOIN {_SUB} s ON ST_Intersects(s.region, r.location)
+WHERE s.confirmed_at IS NOT NULL AND {_WANTS} AND {_OF_SERVICE}
+UNION ALL
+SELECT s.id FROM r
+JOIN {Area._meta.db_table} a ON ST_Covers(a.geometry, r.location)
+JOIN {_SUB} s ON s.area_id = a.id
+WHERE s.confirmed_at IS NOT NULL AND s.area_id IS NOT NULL AND {_WANTS} AND {_OF_SERVICE}
+UNION ALL
+SELECT s.id FROM r JOIN {_SUB} s ON s.service_type_id = r.service_type_id
+WHERE s.confirmed_at IS NOT NULL AND s.region IS NULL AND s.area_id IS NULL AND {_WANTS}
+"""  # noqa: S608 - only table names are interpolated
+_GIVEN = (
+    "SELECT ST_SetSRID(ST_GeomFromWKB(%(point)s), 4326) AS location, "
+    "%(service_type_id)s::integer AS service_type_id, %(is_new)s AS is_new"
+)
+_OF_EVENT = (
+    "SELECT sr.location, sr.service_type_id, e.kind = %(created)s AS is_new "  # noqa: S608 - only table names are interpolated
+    f"FROM {ServiceRequestEvent._meta.db_table} e "
+    f"JOIN {ServiceRequest._meta.db_table} sr ON sr.id = e.service_request_id "
+    f"WHERE e.id = %(event_id)s AND {visible_sql('sr')} AND sr.channel <> %(imported)s"
+)
+
+
+def _ids(sql: str, params: dict[str, object]) -> list[int]:
+    # Thousands of ids may match: read them with the cursor, without a model row each.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def alert_subscription_ids_matching(
     *, point: Point | None, service_type_id: int, kind: str
 ) -> list[int]:
     """The confirmed subscriptions that want to hear of this ``kind`` (``NEW`` or ``UPDATE``)
-    of a request of this service at ``point``: circles containing the point, areas containing
-    it, and the city-wide subscriptions of its service; each narrowed by its service type if
-    it names one. One statement, three indexed parts (alert_region, alert_area through the
-    areas' own spatial index, alert_citywide)."""
-    wanted = (
-        AlertSubscription.objects.filter(confirmed_at__isnull=False)
-        .filter(**({"notify_new": True} if kind == NEW else {"notify_updates": True}))
-        .order_by()
+    of a request of this service at ``point`` (an address only: the city-wide ones)."""
+    return _ids(
+        _MATCH_SQL.format(source=_GIVEN),
+        {
+            "point": None if point is None else bytes(point.wkb),
+            "service_type_id": service_type_id,
+            "is_new": kind == NEW,
+        },
     )
-    of_service = Q(service_type__isnull=True) | Q(service_type_id=service_type_id)
-    citywide = wanted.filter(
-        region__isnull=True, area__isnull=True, service_type_id=service_type_id
-    ).values_list("id", flat=True)
-    if point is None:  # a request with an address only: no place to match
-        return list(citywide)
-    near = wanted.filter(of_service, region__intersects=point).values_list("id", flat=True)
-    in_area = wanted.filter(
-        of_service, area__in=Area.objects.filter(geometry__covers=point)
-    ).values_list("id", flat=True)
-    # Thousands of ids may match: read them with the cursor, without a model row each.
-    sql, params = near.union(in_area, citywide, all=True).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+
+
+def alert_subscription_ids_for_event(*, event_id: int) -> list[int]:
+    """The same match for the request of this event (a new request for its creation, an
+    update otherwise), read in the same statement; none if the request is hidden, imported
+    history, or gone."""
+    return _ids(
+        _MATCH_SQL.format(source=_OF_EVENT),
+        {"event_id": event_id, "created": EventKind.CREATED, "imported": Channel.IMPORT},
+    )
 
 
 def alert_subscriptions_of_user(*, user_id: int) -> QuerySet[AlertSubscription]:

@@ -421,10 +421,10 @@ def test_anonymous_sign_ups_are_rate_limited(wards: None, settings: Any) -> None
     counters_clear()
 
 
-def test_an_event_no_subscription_matches_costs_three_narrow_reads(wards: None) -> None:
-    """Most events match nobody: the delivery then reads the event, where and what the
-    request is, and the matching subscriptions (none), and stops there (issue 18: this task
-    was 42 % of the Celery worker's CPU under the busy-day load)."""
+def test_an_event_no_subscription_matches_costs_one_statement(wards: None) -> None:
+    """Most events match nobody: the delivery then makes one statement, which reads the
+    event's request and matches it, and stops there (issue 18: this task was 42 % of the
+    Celery worker's CPU under the busy-day load)."""
     from backend.alerts.delivery import alerts_event_deliver
     from backend.service_requests.models import ServiceRequestEvent
 
@@ -433,4 +433,37 @@ def test_an_event_no_subscription_matches_costs_three_narrow_reads(wards: None) 
     with CaptureQueriesContext(connection) as ctx:
         result = alerts_event_deliver(event_id=event.pk)
     assert (result.matched, result.sent) == (0, 0)
-    assert len(ctx.captured_queries) == 3, [q["sql"] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_an_event_is_matched_as_its_request_would_be(wards: None) -> None:
+    """The event's match (its request read in the same statement) finds what the match of
+    the request's point, service and kind finds: a new request's creation against the
+    new-request subscriptions, a later event against the update ones; none once hidden."""
+    from backend.alerts.selectors import alert_subscription_ids_for_event
+    from backend.service_requests.models import EventKind, ServiceRequestEvent
+
+    circle = email_alert(lat=CITY_HALL[0], long=CITY_HALL[1], radius_m=300)
+    ward_1 = email_alert(area_slug=WARD_1)
+    potholes = email_alert(service_code="pothole")
+    email_alert(service_code="streetlight")
+    updates_only = email_alert(area_slug=WARD_1, notify_new=False, notify_updates=True)
+    filed = submit(lat=CITY_HALL[0], long=CITY_HALL[1], description="Deep hole")
+    created = ServiceRequestEvent.objects.get(service_request=filed, kind=EventKind.CREATED)
+    found = alert_subscription_ids_for_event(event_id=created.pk)
+    assert sorted(found) == sorted([circle.pk, ward_1.pk, potholes.pk])
+    assert sorted(found) == sorted(
+        alert_subscription_ids_matching(
+            point=filed.location, service_type_id=filed.service_type_id, kind=NEW
+        )
+    )
+    update = ServiceRequestEvent.objects.create(
+        service_request=filed,
+        kind=EventKind.NOTE,
+        public_note="Crew on the way.",
+        created_at=timezone.now(),
+    )
+    assert alert_subscription_ids_for_event(event_id=update.pk) == [updates_only.pk]
+    ServiceRequest.objects.filter(pk=filed.pk).update(hidden_at=timezone.now())
+    assert alert_subscription_ids_for_event(event_id=created.pk) == []
+    assert alert_subscription_ids_for_event(event_id=0) == []
