@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
@@ -77,7 +78,7 @@ _OF_EVENT = (
 )
 
 
-def _ids(sql: str, params: dict[str, object]) -> list[int]:
+def _ids(sql: str, params: dict[str, Any]) -> list[int]:
     # Thousands of ids may match: read them with the cursor, without a model row each.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
