@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := backend.settings
 
 .PHONY: help run test setup system venv services services-stop status migrate catalog demo \
-        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-chat bench-analytics bench-apps bench-stack bench \
+        lint typecheck pytest bench-intake bench-photos bench-open311 bench-workorders bench-load bench-scaleout bench-chat bench-analytics bench-apps bench-stack bench \
         backup restore clean-var
 
 help:
@@ -78,6 +78,12 @@ bench-workorders: setup
 # The busy-day mixed load for 10 minutes against a stack of its own (docs/reliability.md).
 bench-load: system venv
 	$(PY) bench/load.py
+
+# The rehearsed scale-out: seven hosts on network namespaces (root), faults under the busy-day
+# mix, throughput with one and two web hosts (bench/scaleout.py; docs/deploy.md).
+bench-scaleout: venv
+	@WITH_SCALEOUT=1 bash backend/scripts/system-deps.sh
+	flock /tmp/bench.lock $(PY) bench/scaleout.py
 
 # The assistant's NLU parse time, a chat turn through /api/v1/chat/ with the real Rasa, and
 # the training time of both NLU pipelines (bench/chat.py).

@@ -1,19 +1,26 @@
 """Rate limits and the log-in lock-out, counted in Redis (docs/reliability.md, "Rate limits").
 
 Fixed windows: one ``INCR`` + ``EXPIRE`` per counter and hit, keyed by scope, who (client
-address, account, API key) and window number. Over the limit, the caller raises DRF's
-``Throttled`` (429, ``Retry-After``, the usual error shape).
+address, account, API key, conversation) and window number. Over the limit, the caller raises
+DRF's ``Throttled`` (429, ``Retry-After``, the usual error shape, its ``detail`` naming what
+was limited).
 
-Limits are settings (``RATELIMIT_*``, "count/seconds"), generous by default so benches and
-the test suite are never throttled; a production site lowers them. When Redis cannot be
-reached the limits let everything through (logged): a 311 platform keeps taking reports
-when part of it fails.
+Limits are settings (``RATELIMIT_*``, "count/seconds") with defaults a city can run with
+(``RATELIMIT_DEFAULTS`` in backend/settings.py); the benches and the test suite raise them
+through their own settings. When Redis cannot be reached the limits let everything through
+(logged): a 311 platform keeps taking reports when part of it fails.
 
-The lock-out: ``LOGIN_LOCKOUT_FAILURES`` wrong passwords for one account from one address
-lock that pair for ``LOGIN_LOCKOUT_SECONDS``; a right password during the lock is refused
-too. ``LockoutModelBackend`` applies it to every log-in that passes a request to
-``authenticate`` (the admin and staff console log-in); the mobile API's log-in view calls the
-same functions and answers 429.
+Filings: residents (anonymous or signed in) per address, signed-in residents per account too;
+an Open311 partner's key and a staff account have their own, higher limit and are not counted
+per address (a call centre or a partner's server files for many people from one address).
+
+Log-ins: every attempt per address (``RATELIMIT_LOGIN_IP``); the failed ones per address
+whatever the account (``RATELIMIT_LOGIN_FAILED_IP``: password spraying); and the lock-out:
+``LOGIN_LOCKOUT_FAILURES`` wrong passwords for one account from one address lock that pair for
+``LOGIN_LOCKOUT_SECONDS``; a right password during the lock is refused too.
+``LockoutModelBackend`` applies them to every log-in that passes a request to ``authenticate``;
+the mobile API's, the staff console's and the admin's log-in call the same functions
+themselves and answer 429.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.exceptions import Throttled
 
 logger = logging.getLogger(__name__)
@@ -80,13 +88,17 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
+def _key(scope: str, who: str, window: int) -> str:
+    return f"{_prefix()}{scope}:{_digest(who)}:{window}"
+
+
 def hit(*, scope: str, who: str, rate: Rate) -> float | None:
     """Counts one hit; the seconds to wait when it is over the limit, else None."""
     if not settings.RATELIMIT_ENABLED:
         return None
     now = time.time()
     window = int(now // rate.seconds)
-    key = f"{_prefix()}{scope}:{_digest(who)}:{window}"
+    key = _key(scope, who, window)
     try:
         pipe = _client(settings.RATELIMIT_REDIS_URL).pipeline()
         pipe.incr(key)
@@ -100,39 +112,111 @@ def hit(*, scope: str, who: str, rate: Rate) -> float | None:
     return max(1.0, (window + 1) * rate.seconds - now)
 
 
-def throttle(*, scope: str, who: str, rate: Rate) -> None:
-    """Raises ``Throttled`` (429 with Retry-After) when this hit is over the limit."""
+def spent(*, scope: str, who: str, rate: Rate) -> float | None:
+    """Without counting: the seconds to wait when ``rate.count`` hits were already counted
+    in this window, else None."""
+    if not settings.RATELIMIT_ENABLED:
+        return None
+    now = time.time()
+    window = int(now // rate.seconds)
+    try:
+        count = int(_client(settings.RATELIMIT_REDIS_URL).get(_key(scope, who, window)) or 0)
+    except redis.RedisError as exc:
+        logger.warning("rate limit %s not read, Redis unavailable: %s", scope, exc)
+        return None
+    if count < rate.count:
+        return None
+    return max(1.0, (window + 1) * rate.seconds - now)
+
+
+def throttle(*, scope: str, who: str, rate: Rate, detail: str = "") -> None:
+    """Raises ``Throttled`` (429 with Retry-After) when this hit is over the limit; its
+    ``detail`` says what was limited."""
     wait = hit(scope=scope, who=who, rate=rate)
     if wait is not None:
-        raise Throttled(wait=math.ceil(wait))
+        raise Throttled(wait=math.ceil(wait), detail=detail or None)
 
 
 # --- What the views call
 
 
-def intake_throttle(request: HttpRequest, *, client_key: str = "") -> None:
-    """Anonymous and signed-in intake (mobile, web, Open311): per address, and per API key or
-    account when there is one."""
+def intake_throttle(request: HttpRequest, *, client_key: str = "", partner: bool = False) -> None:
+    """Filings (mobile, web, Open311). A partner's API key (``partner``) or a staff account:
+    per key or account at ``RATELIMIT_INTAKE_PARTNER``, not per address. Anyone else: per
+    address, and per account when signed in."""
+    user = getattr(request, "user", None)
+    if partner or (user is not None and user.is_authenticated and user.is_staff):
+        throttle(
+            scope="intake-partner",
+            who=client_key or f"user:{user.pk if user is not None else ''}",
+            rate=rate_setting("RATELIMIT_INTAKE_PARTNER"),
+            detail=gettext("Too many reports from this API key or staff account."),
+        )
+        return
+    _address_then_key("intake", address=client_address(request), client_key=client_key)
+
+
+# The limits counted per address (``<scope>-ip``) and per key (``<scope>-key``): their
+# settings and what the 429 says of each.
+_PER_ADDRESS_AND_KEY = {
+    "intake": (
+        ("RATELIMIT_INTAKE_IP", gettext_lazy("Too many reports from this address.")),
+        ("RATELIMIT_INTAKE_KEY", gettext_lazy("Too many reports from this account.")),
+    ),
+    "chat": (
+        ("RATELIMIT_CHAT_IP", gettext_lazy("Too many chat messages from this address.")),
+        ("RATELIMIT_CHAT_KEY", gettext_lazy("Too many messages in this conversation.")),
+    ),
+    "push": (
+        ("RATELIMIT_INTAKE_IP", gettext_lazy("Too many push subscriptions from this address.")),
+        ("RATELIMIT_INTAKE_KEY", gettext_lazy("Too many push subscriptions from this account.")),
+    ),
+}
+
+
+def _address_then_key(scope: str, *, address: str, client_key: str) -> None:
+    """One hit of ``scope`` per address, then per key when there is one."""
+    (address_rate, address_detail), (key_rate, key_detail) = _PER_ADDRESS_AND_KEY[scope]
     throttle(
-        scope="intake-ip", who=client_address(request), rate=rate_setting("RATELIMIT_INTAKE_IP")
+        scope=f"{scope}-ip",
+        who=address,
+        rate=rate_setting(address_rate),
+        detail=str(address_detail),
     )
     if client_key:
-        throttle(scope="intake-key", who=client_key, rate=rate_setting("RATELIMIT_INTAKE_KEY"))
+        throttle(
+            scope=f"{scope}-key",
+            who=client_key,
+            rate=rate_setting(key_rate),
+            detail=str(key_detail),
+        )
+
+
+def chat_message_throttle(*, address: str, client_key: str = "") -> None:
+    """One chat message (HTTP and websocket): per address, and per conversation or account."""
+    _address_then_key("chat", address=address, client_key=client_key)
 
 
 def chat_throttle(request: HttpRequest, *, client_key: str = "") -> None:
     """The chat endpoints: per address, and per conversation, account or API key."""
-    throttle(scope="chat-ip", who=client_address(request), rate=rate_setting("RATELIMIT_CHAT_IP"))
-    if client_key:
-        throttle(scope="chat-key", who=client_key, rate=rate_setting("RATELIMIT_CHAT_KEY"))
+    chat_message_throttle(address=client_address(request), client_key=client_key)
+
+
+def gateway_throttle(*, sender_key: str) -> None:
+    """An SMS or WhatsApp message, per sender's number (the gateways all call from their own
+    few addresses): the rate of one conversation."""
+    throttle(
+        scope="chat-key",
+        who=f"gateway:{sender_key}",
+        rate=rate_setting("RATELIMIT_CHAT_KEY"),
+        detail=gettext("Too many messages from this number."),
+    )
 
 
 def push_subscription_throttle(request: HttpRequest, *, client_key: str = "") -> None:
     """Web Push subscriptions (made and removed, anonymous too): at the intake rates, counted
     apart, per address and per account."""
-    throttle(scope="push-ip", who=client_address(request), rate=rate_setting("RATELIMIT_INTAKE_IP"))
-    if client_key:
-        throttle(scope="push-key", who=client_key, rate=rate_setting("RATELIMIT_INTAKE_KEY"))
+    _address_then_key("push", address=client_address(request), client_key=client_key)
 
 
 def _lock_key(request: HttpRequest, account: str) -> str:
@@ -159,24 +243,47 @@ def login_locked_for(request: HttpRequest, *, account: str) -> int | None:
 def signup_throttle(request: HttpRequest) -> None:
     """New accounts per address count against the log-in rate: both guess at accounts."""
     throttle(
-        scope="signup-ip", who=client_address(request), rate=rate_setting("RATELIMIT_LOGIN_IP")
+        scope="signup-ip",
+        who=client_address(request),
+        rate=rate_setting("RATELIMIT_LOGIN_IP"),
+        detail=gettext("Too many new accounts from this address."),
     )
 
 
 def login_throttle(request: HttpRequest, *, account: str) -> None:
-    """Before checking a password: the per-address rate of attempts, then the lock-out."""
-    throttle(scope="login-ip", who=client_address(request), rate=rate_setting("RATELIMIT_LOGIN_IP"))
+    """Before checking a password: the per-address rate of attempts, the failed log-ins from
+    this address whatever the account, then the lock-out of this account."""
+    address = client_address(request)
+    throttle(
+        scope="login-ip",
+        who=address,
+        rate=rate_setting("RATELIMIT_LOGIN_IP"),
+        detail=gettext("Too many log-in attempts from this address."),
+    )
+    wait = spent(scope="login-fail-ip", who=address, rate=rate_setting("RATELIMIT_LOGIN_FAILED_IP"))
+    if wait is not None:
+        raise Throttled(
+            wait=math.ceil(wait),
+            detail=gettext("Too many failed log-ins from this address, whatever the account."),
+        )
     locked = login_locked_for(request, account=account)
     if locked is not None:
         raise Throttled(
-            wait=locked, detail="Too many wrong passwords: log-in locked for this account."
+            wait=locked,
+            detail=gettext("Too many wrong passwords: log-in locked for this account."),
         )
 
 
 def login_failed(request: HttpRequest, *, account: str) -> None:
-    """One more wrong password; the lock lasts LOGIN_LOCKOUT_SECONDS from the last one."""
+    """One more wrong password: counted for the address whatever the account, and for the
+    pair's lock, which lasts LOGIN_LOCKOUT_SECONDS from the last one."""
     if not settings.RATELIMIT_ENABLED:
         return
+    hit(
+        scope="login-fail-ip",
+        who=client_address(request),
+        rate=rate_setting("RATELIMIT_LOGIN_FAILED_IP"),
+    )
     key = _lock_key(request, account)
     try:
         pipe = _client(settings.RATELIMIT_REDIS_URL).pipeline()

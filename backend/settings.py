@@ -34,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backend.accounts.admin_app.AdminConfig",  # django.contrib.admin, log-in throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, not from a CDN
     "django_filters",
     "channels",
     "backend.catalog",
@@ -230,16 +231,30 @@ AUTHENTICATION_BACKENDS = ["backend.ratelimit.LockoutModelBackend"]
 LOGIN_URL = "/accounts/login/"
 
 # --- Rate limits (backend/ratelimit.py): "count/seconds", counted in Redis per client
-# address and per API key or account. Generous defaults (benches and tests are never
-# throttled); .env.example suggests production values.
+# address and per API key, account or conversation. The defaults are what a city runs with
+# (docs/reliability.md, "Rate limits"); benches and the test suite raise them through their
+# own settings (RATELIMIT_* in the environment, tests/conftest.py).
+RATELIMIT_DEFAULTS = {
+    "INTAKE_IP": "20/600",  # filings per address (residents, anonymous or signed in)
+    "INTAKE_KEY": "10/600",  # filings per signed-in resident's account
+    "INTAKE_PARTNER": "600/600",  # filings per Open311 API key or staff account
+    "LOGIN_IP": "60/600",  # log-in attempts per address (sign-ups, resets: the same rate)
+    "LOGIN_FAILED_IP": "20/900",  # failed log-ins per address, whatever the account
+    "CHAT_IP": "120/600",  # chat messages per address
+    "CHAT_KEY": "40/600",  # chat messages per conversation, account or SMS/WhatsApp number
+}
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_REDIS_URL = env_str("RATELIMIT_REDIS_URL", REDIS_URL)
-RATELIMIT_INTAKE_IP = env_str("RATELIMIT_INTAKE_IP", "30000/60")
-RATELIMIT_INTAKE_KEY = env_str("RATELIMIT_INTAKE_KEY", "60000/60")
-RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "600/60")
-RATELIMIT_CHAT_IP = env_str("RATELIMIT_CHAT_IP", "6000/60")
-RATELIMIT_CHAT_KEY = env_str("RATELIMIT_CHAT_KEY", "600/60")
-for _name in ("INTAKE_IP", "INTAKE_KEY", "LOGIN_IP", "CHAT_IP", "CHAT_KEY"):
+RATELIMIT_INTAKE_IP = env_str("RATELIMIT_INTAKE_IP", RATELIMIT_DEFAULTS["INTAKE_IP"])
+RATELIMIT_INTAKE_KEY = env_str("RATELIMIT_INTAKE_KEY", RATELIMIT_DEFAULTS["INTAKE_KEY"])
+RATELIMIT_INTAKE_PARTNER = env_str("RATELIMIT_INTAKE_PARTNER", RATELIMIT_DEFAULTS["INTAKE_PARTNER"])
+RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", RATELIMIT_DEFAULTS["LOGIN_IP"])
+RATELIMIT_LOGIN_FAILED_IP = env_str(
+    "RATELIMIT_LOGIN_FAILED_IP", RATELIMIT_DEFAULTS["LOGIN_FAILED_IP"]
+)
+RATELIMIT_CHAT_IP = env_str("RATELIMIT_CHAT_IP", RATELIMIT_DEFAULTS["CHAT_IP"])
+RATELIMIT_CHAT_KEY = env_str("RATELIMIT_CHAT_KEY", RATELIMIT_DEFAULTS["CHAT_KEY"])
+for _name in RATELIMIT_DEFAULTS:
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[f"RATELIMIT_{_name}"]):
         raise ImproperlyConfigured(f"RATELIMIT_{_name} must read count/seconds, such as 30/60")
 # Wrong passwords for one account from one address before its log-in locks, and for how long.
@@ -451,9 +466,19 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "OAS_VERSION": "3.1.0",  # its schemas are plain JSON Schema: tests validate answers with them
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body as the view reads it (its required fields required), not all optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    # /api/docs/: Swagger UI vendored (drf-spectacular-sidecar), its start-up script a file of
+    # its own (SpectacularSwaggerSplitView): it works under script-src 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: nothing leaves the site (img-src of the policy).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.api_errors.openapi_document_415",
+        "backend.api_errors.openapi_document_parameters",
     ],
 }
 
@@ -469,9 +494,10 @@ if ENVIRONMENT == "production":
     SESSION_COOKIE_SAMESITE = "Lax"
     CSRF_COOKIE_SAMESITE = "Lax"
     X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy header of every answer (backend/middleware.py), production only by
-# default: scripts (Leaflet included) only from this site, no inline scripts; images from
-# here, the map tiles' host and an absolute MEDIA_URL's host. Empty: no header.
+# Content-Security-Policy header of every answer (backend/middleware.py), in every environment
+# (development and tests too, so a page that breaks under it fails a test): scripts (Leaflet,
+# OpenLayers in the admin, Swagger UI at /api/docs/) only from this site, no inline scripts;
+# images from here, the map tiles' host and an absolute MEDIA_URL's host. Empty: no header.
 _origins = " ".join(
     f"{part.scheme}://{part.netloc}"
     for part in (urlsplit(WEB_MAP_TILE_URL), urlsplit(MEDIA_URL))
@@ -479,13 +505,9 @@ _origins = " ".join(
 )
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
-    (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: blob: {_origins}; connect-src 'self'; object-src 'none'; "
-        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    )
-    if ENVIRONMENT == "production"
-    else "",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    f"img-src 'self' data: blob: {_origins}; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from spatial reference

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.stack import RATE_LIMITS_UNTHROTTLED
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DATABASE_URL = "postgis://city311:city311@127.0.0.1:54329/city311"
 
@@ -199,12 +201,26 @@ def server_command(*, server: str, port: int, workers: int) -> list[str]:
 
 
 def server_start(
-    *, port: int, workers: int, env: dict[str, str], log: Path, server: str = "uvicorn"
+    *,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    log: Path,
+    server: str = "uvicorn",
+    code: str = "",
 ) -> subprocess.Popen[bytes]:
+    """The server, never rate limited unless ``env`` says so (the site's limits are for
+    residents, not for a bench's load). ``code``: another checkout's application (its
+    source first on the path, this virtualenv), to measure old code against new."""
     command = server_command(server=server, port=port, workers=workers)
+    env = {**RATE_LIMITS_UNTHROTTLED, **env}
+    cwd = ROOT
+    if code:
+        cwd = Path(code).resolve()
+        env["PYTHONPATH"] = str(cwd)
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 
@@ -248,10 +264,11 @@ class Stack:
     binding: str = "client"  # client | prepared: psycopg's server-side binding, prepared
     health_checks: bool = True  # the pool checks a connection on every checkout
     middleware: str = "full"  # full | api: API paths skip the pages' middleware
+    code: str = ""  # another checkout's application ("": this one); server_start runs it
 
     def env(self) -> dict[str, str]:
         """The environment that selects these options (none when all are the defaults)."""
-        if self == Stack(server=self.server):
+        if self == Stack(server=self.server, code=self.code):
             return {}
         return {
             "DJANGO_SETTINGS_MODULE": "bench.stack_settings",

@@ -20,6 +20,13 @@ Settings come from the environment (set by bench/load.py):
   LOAD_CREW_USERS how many crew users run (each takes the orders whose id modulo that is its
                   own number, so two crews never race for one order)
   LOAD_CREW_TOKEN, LOAD_MANAGER_TOKEN  API tokens of the demo crew member and supervisor
+
+A filing that gets no answer (connection refused or reset, a load balancer's 502/504) or a
+503 is sent again, with the same Idempotency-Key and the same body, after Retry-After (or a
+short pause), for up to ``FILING_RETRY_S``: the server answers the first request's 201 to a
+repeat, so a request is never lost nor filed twice because an answer was (bench/scaleout.py
+kills a web host under this load). Each process also writes when every failed request
+failed, its status and Retry-After, for the fault windows of bench/scaleout.py.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import itertools
 import json
 import os
 import random
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +67,11 @@ MANAGER_TOKEN = f"Token {os.environ.get('LOAD_MANAGER_TOKEN', '')}"
 
 FILED: list[str] = []
 COMPLETED: list[int] = []
+# [epoch seconds, request name, status (0: no answer), Retry-After or None] of each failure.
+FAILURES: list[list[Any]] = []
+RETRIED: list[int] = []  # the filings that were sent again
+FILING_RETRY_S = 60.0
+RETRY_STATUSES = {0, 502, 503, 504}
 _crew_numbers = itertools.count()
 
 
@@ -97,24 +110,37 @@ class Resident(FastHttpUser):
     @task
     def report(self) -> None:
         lat, long = random.choice(POINTS)
-        with self.client.post(
-            "/mobile/v1/requests",
-            data={
-                "service_code": "pothole",
-                "lat": f"{lat:.6f}",
-                "long": f"{long:.6f}",
-                "description": f"Deep hole in the right lane [{RUN}]",
-                "attribute[size]": random.choice(["small", "medium", "large"]),
-            },
-            files={"photos": ("hole.jpg", random.choice(PHOTOS), "image/jpeg")},
-            headers={"Idempotency-Key": uuid.uuid4().hex},
-            name="resident: submit with photo",
-            catch_response=True,
-        ) as answer:
-            if answer.status_code == 201:
-                FILED.append(answer.json()["service_request_id"])
-            else:
-                answer.failure(f"{answer.status_code}: {answer.text[:200]}")
+        data = {
+            "service_code": "pothole",
+            "lat": f"{lat:.6f}",
+            "long": f"{long:.6f}",
+            "description": f"Deep hole in the right lane [{RUN}]",
+            "attribute[size]": random.choice(["small", "medium", "large"]),
+        }
+        photo = random.choice(PHOTOS)
+        key = uuid.uuid4().hex
+        give_up = time.monotonic() + FILING_RETRY_S
+        for attempt in itertools.count():
+            if attempt:
+                RETRIED.append(attempt)
+            with self.client.post(
+                "/mobile/v1/requests",
+                data=data,
+                files={"photos": ("hole.jpg", photo, "image/jpeg")},
+                headers={"Idempotency-Key": key},
+                name="resident: submit with photo",
+                catch_response=True,
+            ) as answer:
+                status = answer.status_code or 0
+                if status == 201:
+                    FILED.append(answer.json()["service_request_id"])
+                    return
+                answer.failure(f"{status}: {(answer.text or '')[:200]}")
+                retry_after = (answer.headers or {}).get("Retry-After")
+                wait = min(float(retry_after or 0.5), 5.0)
+            if status not in RETRY_STATUSES or time.monotonic() + wait > give_up:
+                return
+            time.sleep(wait)
 
 
 class Crew(FastHttpUser):
@@ -203,7 +229,20 @@ class Open311Client(FastHttpUser):
         self.client.get("/open311/v2/services.json", name="open311: services")
 
 
+@events.request.add_listener
+def _note_failure(name: str, response: Any = None, exception: Any = None, **kwargs: Any) -> None:
+    if exception is None:
+        return
+    status = getattr(response, "status_code", 0) or 0
+    headers = getattr(response, "headers", None) or {}
+    FAILURES.append([time.time(), name, status, headers.get("Retry-After")])
+
+
 @events.quitting.add_listener
 def _write_results(environment: Any, **kwargs: Any) -> None:
     out = RESULTS / f"locust-{os.getpid()}.json"
-    out.write_text(json.dumps({"filed": FILED, "completed": COMPLETED}))
+    out.write_text(
+        json.dumps(
+            {"filed": FILED, "completed": COMPLETED, "failures": FAILURES, "retried": RETRIED}
+        )
+    )

@@ -14,7 +14,10 @@ Comparisons (the first variant is what production runs; ``bench.common.Stack``):
   statements (``prepare_threshold`` 5);
 - ``health``: the pool's check of every connection it hands out against none;
 - ``middleware``: the whole chain against one without the pages' sessions, sign-in,
-  messages, CSRF and framing middleware (the most an API request could skip).
+  messages, CSRF and framing middleware (the most an API request could skip);
+- ``code`` (only when asked, with ``--code CHECKOUT``): another checkout's application as A
+  against this one's as B, the same defaults: CPU per request of old code against new, which
+  a loaded machine moves far less than throughput.
 
 Each comparison: both servers up (``--workers`` each, only one loaded at a time), a warm-up of
 each endpoint on each, then ``--rounds`` rounds of baseline and intake phases on A then B
@@ -96,7 +99,8 @@ def comparison_run(
     import psycopg
     from django.db import connection
 
-    variants = COMPARISONS[name]
+    # ``code``: another checkout's application (A) against this one's (B), the same stack.
+    variants = (Stack(code=args.code), Stack()) if name == "code" else COMPARISONS[name]
     admin = psycopg.connect(
         common.database_url_with_name(url, "postgres").replace("postgis://", "postgresql://"),
         autocommit=True,
@@ -113,7 +117,12 @@ def comparison_run(
             env.pop("DB_POOL", None)
             log = tmp / f"{name}-{label}.log"
             server = common.server_start(
-                port=port, workers=args.workers, env=env, log=log, server=stack.server
+                port=port,
+                workers=args.workers,
+                env=env,
+                log=log,
+                server=stack.server,
+                code=stack.code,
             )
             servers.append(server)
             base_url = f"http://127.0.0.1:{port}"
@@ -275,7 +284,16 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
-        "--compare", action="append", choices=sorted(COMPARISONS), help="repeatable; default all"
+        "--compare",
+        action="append",
+        choices=[*sorted(COMPARISONS), "code"],
+        help="repeatable; default all but code",
+    )
+    parser.add_argument(
+        "--code",
+        default="",
+        help="with --compare code: another checkout (git worktree add /tmp/old <commit>), "
+        "run as A against this checkout as B, the same stack",
     )
     counts = {
         "--duration": (10, "seconds of load per phase"),
@@ -292,6 +310,8 @@ def main() -> int:
     parser.add_argument("--database", default="city311_bench_stack")
     parser.add_argument("--area", type=float, default=5000.0, help="side of the box in metres")
     args = parser.parse_args()
+    if "code" in (args.compare or []) and not args.code:
+        parser.error("--compare code needs --code CHECKOUT")
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make bench-intake installs it)")

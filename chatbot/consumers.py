@@ -20,7 +20,7 @@ from django.conf import settings
 from rest_framework.exceptions import Throttled, ValidationError
 
 from backend.api_errors import _flatten
-from backend.ratelimit import rate_setting, throttle
+from backend.ratelimit import chat_message_throttle
 from chatbot.handoffs import chat_group
 from chatbot.selectors import conversation_get_for_user
 from chatbot.serializers import ChatIn
@@ -83,15 +83,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             # As the HTTP view (chatbot.views.ChatView): per address, per conversation.
             client = self.scope.get("client") or ("unknown", 0)
-            throttle(scope="chat-ip", who=str(client[0]), rate=rate_setting("RATELIMIT_CHAT_IP"))
-            if public_id:
-                throttle(
-                    scope="chat-key",
-                    who=f"chat:{public_id}",
-                    rate=rate_setting("RATELIMIT_CHAT_KEY"),
-                )
+            chat_message_throttle(
+                address=str(client[0]), client_key=f"chat:{public_id}" if public_id else ""
+            )
         except Throttled as exc:
-            return _error(429, str(exc.detail), {"message": ["Too many messages; wait a little."]})
+            return _error(
+                429,
+                str(exc.detail),
+                {"message": ["Too many messages; wait a little."]},
+                retry_after=int(getattr(exc, "wait", None) or 1),
+            )
         if public_id:
             conversation = conversation_get_for_user(public_id=public_id, user=user)
             if conversation is None:

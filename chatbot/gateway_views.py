@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.errors import City311Error, ErrorCode
-from backend.ratelimit import rate_setting, throttle
+from backend.ratelimit import gateway_throttle
 from chatbot import sms, whatsapp
 from chatbot.gateway import Inbound, address_key, gateway_turn
 
@@ -34,11 +34,7 @@ class WebhookUnsigned(City311Error):
 
 def _throttle(inbound: Inbound) -> None:
     """Per number (the gateways all call from their own few addresses)."""
-    throttle(
-        scope="chat-key",
-        who=f"gateway:{address_key(inbound.address)}",
-        rate=rate_setting("RATELIMIT_CHAT_KEY"),
-    )
+    gateway_throttle(sender_key=address_key(inbound.address))
 
 
 class GatewayWebhookView(APIView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from chatbot.services import LANGUAGES, MESSAGE_MAX_CHARS
@@ -23,6 +24,7 @@ class MetadataIn(serializers.Serializer):
     location = LocationIn(required=False, help_text="Coordinates the resident chose to share")
 
 
+@extend_schema_serializer(extensions={"x-schema": {"additionalProperties": False}})
 class ChatIn(serializers.Serializer):
     conversation_id = serializers.CharField(
         required=False,

@@ -7,12 +7,13 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from backend.api_errors import NOT_BLANK
 from backend.photos.models import PhotoKind
 from mobile_api.serializers import PhotoOut
-from workorders.api.serializers import HoldOut, WorkOrderOut
+from workorders.api.serializers import HOLD_NOTE_RULE, HoldOut, WorkOrderOut
 from workorders.models import HoldReason, WorkOrder, WorkOrderHold, WorkOrderStatus
 from workorders.response_templates import response_templates_for_work_order
 from workorders.services import work_order_actions
@@ -159,6 +160,7 @@ class PublicNoteField(serializers.CharField):
         super().__init__(required=False, allow_blank=True, max_length=2000, default="", **kwargs)
 
 
+@extend_schema_serializer(extensions=HOLD_NOTE_RULE)
 class CrewHoldIn(CrewActionIn):
     reason = serializers.ChoiceField(choices=HoldReason.choices)
     public_note = PublicNoteField()
@@ -168,6 +170,18 @@ class CrewResumeIn(CrewActionIn):
     public_note = PublicNoteField()
 
 
+# One of the two notes at least, with something besides spaces (workorders.services.notes).
+ONE_NOTE_RULE = {
+    "x-schema": {
+        "anyOf": [
+            {"properties": {name: {"pattern": NOT_BLANK}}, "required": [name]}
+            for name in ("note", "public_note")
+        ]
+    }
+}
+
+
+@extend_schema_serializer(extensions=ONE_NOTE_RULE)
 class CrewNoteIn(CrewActionIn):
     """A note on the order: ``public_note`` for the resident, ``note`` internal; one of
     them at least."""

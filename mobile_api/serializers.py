@@ -308,9 +308,18 @@ class AccountOut(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
 
 
+class TextField(serializers.CharField):
+    """A JSON string only: a number is refused, not read as its digits."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class DeviceIn(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
-    push_token = serializers.CharField(max_length=512)
+    push_token = TextField(max_length=512)
 
 
 class DeviceOut(serializers.Serializer):
@@ -364,7 +373,7 @@ class WebPushSubscriptionIn(serializers.Serializer):
 
 
 class WebPushUnsubscribeIn(serializers.Serializer):
-    endpoint = serializers.CharField(max_length=ENDPOINT_MAX)
+    endpoint = TextField(max_length=ENDPOINT_MAX)
 
 
 class WebPushSubscriptionOut(serializers.Serializer):

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from backend.catalog.models import ServiceType
 from backend.catalog.services import catalog_load_file
 from backend.ratelimit import counters_clear
+from tests.stack import RATE_LIMITS_UNTHROTTLED
 
 pytest_plugins = ("tests.people",)
 
@@ -39,6 +40,15 @@ def catalog(db: None) -> None:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_unthrottled(settings: Any) -> None:
+    """Tests not about the rate limits are never throttled (they file, sign in and chat far
+    faster than a resident does, from one address); the limits' own tests put the site's
+    defaults back (tests/security/test_rate_limits.py)."""
+    for name, value in RATE_LIMITS_UNTHROTTLED.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from tests.stack import RATE_LIMITS_UNTHROTTLED
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,9 +35,10 @@ def database_url() -> str:
 def running(
     command: list[str], *, env: Mapping[str, str], log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``command`` run in the project's folder, its output in ``log``. Always stopped: a warm
-    shutdown first, killed if it has not gone within 15 s (a process left behind would hold
-    the test database open)."""
+    """``command`` run in the project's folder, its output in ``log``, never rate limited
+    unless ``env`` says so. Always stopped: a warm shutdown first, killed if it has not gone
+    within 15 s (a process left behind would hold the test database open)."""
+    env = {**RATE_LIMITS_UNTHROTTLED, **env}
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:

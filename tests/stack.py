@@ -25,6 +25,20 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The rate limits of servers that tests and benches start: far above any load they offer, so
+# none is throttled (the limits' own tests use the site's defaults: tests/security/).
+RATE_LIMITS_UNTHROTTLED = {
+    f"RATELIMIT_{name}": "1000000/60"
+    for name in (
+        "INTAKE_IP",
+        "INTAKE_KEY",
+        "INTAKE_PARTNER",
+        "LOGIN_IP",
+        "LOGIN_FAILED_IP",
+        "CHAT_IP",
+        "CHAT_KEY",
+    )
+}
 
 
 def free_port() -> int:
@@ -73,6 +87,7 @@ class Stack:
         self.web_workers = web_workers
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.env = {
+            **RATE_LIMITS_UNTHROTTLED,
             **os.environ,
             "CITY311_ENV": "test",
             "DEBUG": "0",
@@ -95,6 +110,8 @@ class Stack:
         self.pg_bin = _pg_bin()
         self.pgdata = self.dir / "pg"
         self.rundir = self.dir / "run"
+        # Where each service listens (tests/netstack.py puts them on hosts of their own).
+        self.pg_host = self.redis_host = self.web_host = "127.0.0.1"
 
     # --- the whole thing
     def start(self) -> Stack:
@@ -152,24 +169,33 @@ class Stack:
         )  # fmt: skip
         with (self.pgdata / "postgresql.conf").open("a") as conf:
             conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {self.pg_port}\n"
+                f"listen_addresses = '{self.pg_host}'\nport = {self.pg_port}\n"
                 f"unix_socket_directories = '{self.rundir}'\nfsync = off\n"
                 "max_connections = 100\n"
             )
+        self.postgres_configured()
         self.postgres_start()
         self.sql("CREATE DATABASE city311", database="postgres")
         self.postgres_stop()
 
+    def postgres_configured(self) -> None:
+        """After initdb wrote the configuration, before the first start (a hook)."""
+
+    def on_host(self, name: str, command: list[str]) -> list[str]:
+        """``command`` as run for the process ``name`` (here as it is; tests/netstack.py runs
+        it inside the network namespace of its host)."""
+        return command
+
     def postgres_start(self) -> None:
         subprocess.run(
-            _as_pg(
+            self.on_host("postgres", _as_pg(
                 [
                     str(self.pg_bin / "pg_ctl"),
                     "-D", str(self.pgdata),
                     "-l", str(self.dir / "log" / "postgres.log"),
                     "-w", "-t", "60", "start",
                 ]
-            ),
+            )),
             check=True,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
@@ -187,7 +213,7 @@ class Stack:
 
     def sql(self, query: str, *params: Any, database: str = "city311") -> list[tuple[Any, ...]]:
         with psycopg.connect(
-            host="127.0.0.1",
+            host=self.pg_host,
             port=self.pg_port,
             user="city311",
             dbname=database,
@@ -207,7 +233,9 @@ class Stack:
             [
                 "redis-server",
                 "--port", str(self.redis_port),
-                "--bind", "127.0.0.1",
+                "--bind", self.redis_host,
+                # Off the loopback (tests/netstack.py): no password on that private network.
+                "--protected-mode", "yes" if self.redis_host == "127.0.0.1" else "no",
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.dir),
@@ -217,28 +245,33 @@ class Stack:
 
     def _redis_answers(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
+            with socket.create_connection((self.redis_host, self.redis_port), timeout=1) as sock:
                 sock.sendall(b"PING\r\n")
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
 
     # --- application processes
-    def web_start(self) -> None:
+    def web_address(self, name: str = "web") -> tuple[str, int]:
+        """Where the web server ``name`` listens (tests/netstack.py runs several)."""
+        return self.web_host, self.web_port
+
+    def web_start(self, name: str = "web") -> None:
+        host, port = self.web_address(name)
         self._spawn(
-            "web",
+            name,
             [
                 str(BIN / "uvicorn"), "backend.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.web_port),
+                "--host", host, "--port", str(port),
                 "--workers", str(self.web_workers),
                 "--lifespan", "off", "--no-access-log", "--log-level", "warning",
             ],
         )  # fmt: skip
-        wait_for("the web server answers", self._web_answers)
+        wait_for("the web server answers", lambda: self._web_answers(name))
 
-    def _web_answers(self) -> bool:
+    def _web_answers(self, name: str = "web") -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.web_port), timeout=1):
+            with socket.create_connection(self.web_address(name), timeout=1):
                 return True
         except OSError:
             return False
@@ -264,8 +297,8 @@ class Stack:
     def _spawn(self, name: str, command: list[str]) -> None:
         log = (self.dir / "log" / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=self.code, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            self.on_host(name, command), cwd=self.code, env=self.env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
     def kill(self, name: str, *, sig: int = signal.SIGKILL) -> None:

@@ -245,3 +245,104 @@ def test_installed_celery_lets_beat_answer_pings() -> None:
 
     options = {option for param in beat.params for option in param.opts}
     assert "--enable-remote-control" in options
+
+
+# --- The scale-out topology: compose, the rehearsal (bench/scaleout.py, tests/netstack.py)
+# and docs/deploy.md run the same docker/haproxy.cfg and docker/pgbouncer.ini.
+
+HAPROXY_CFG = ROOT / "docker" / "haproxy.cfg"
+PGBOUNCER_INI = ROOT / "docker" / "pgbouncer.ini"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+
+
+def pgbouncer_settings() -> dict[str, str]:
+    found = {}
+    for line in PGBOUNCER_INI.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith((";", "#")):
+            key, _, value = line.partition("=")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def haproxy_variables() -> set[str]:
+    return set(re.findall(r"\$\{([A-Z0-9_]+)\}", HAPROXY_CFG.read_text()))
+
+
+def test_compose_runs_the_load_balancer_and_pgbouncer_with_the_shared_files() -> None:
+    lb, pgbouncer = services()["lb"], services()["pgbouncer"]
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in lb["volumes"]
+    assert "./pgbouncer.ini:/etc/pgbouncer/city311.ini:ro" in pgbouncer["volumes"]
+    # PgBouncer on the database host: postgis's network, PostgreSQL on its loopback.
+    assert pgbouncer["network_mode"] == "service:postgis"
+    dockerfile = (ROOT / "docker" / pgbouncer["build"]["dockerfile"].split("/")[-1]).read_text()
+    assert "%%include /etc/pgbouncer/city311.ini" in dockerfile
+    assert "host=127.0.0.1 port=5432" in dockerfile
+    # Clients reach the web servers through the load balancer only.
+    assert [p.rsplit(":", 1)[1] for p in lb["ports"]] == ["8080"]
+    assert all("ports" not in services()[name] for name in ("web", "web2"))
+
+
+def test_the_load_balancer_checks_healthz_of_every_web_service() -> None:
+    cfg = HAPROXY_CFG.read_text()
+    assert re.search(r"http-check send meth GET uri /healthz\b", cfg)
+    assert re.search(r"\binter \d+s fall \d+ rise \d+", cfg)
+    servers = re.findall(r"^\s*server (\S+) \"\$\{([A-Z0-9_]+)\}\" check", cfg, re.MULTILINE)
+    assert [name for name, _ in servers] == ["web1", "web2"]
+    env = environment(services()["lb"])
+    assert haproxy_variables() <= set(env), "a variable of haproxy.cfg that compose does not set"
+    for _, variable in servers:
+        host, port = env[variable].rsplit(":", 1)
+        assert host in services(), f"{variable}: no compose service {host}"
+        assert signature(services()[host]["command"]) == signature(procfile()["web"])
+        assert f"--port\x00{port}" in "\x00".join(services()[host]["command"])
+    assert env["CITY311_LB_BIND"] == ":8080"
+
+
+def test_pgbouncer_is_in_transaction_mode_with_short_waits() -> None:
+    settings = pgbouncer_settings()
+    assert settings["pool_mode"] == "transaction"
+    # A client gets the 503 within seconds while PostgreSQL is away, not a two-minute hang.
+    assert int(settings["query_wait_timeout"]) <= 10
+    assert int(settings["server_connect_timeout"]) <= 5
+    assert int(settings["server_login_retry"]) <= 2
+
+
+def test_the_application_reaches_postgres_through_pgbouncer_and_migrates_directly() -> None:
+    port = pgbouncer_settings()["listen_port"]
+    for name in ("web", "web2", "worker", "beat", "outbox"):
+        url = environment(services()[name])["DATABASE_URL"]
+        assert re.search(rf"@postgis:{port}/city311\?connect_timeout=\d+$", url), (name, url)
+        assert "pgbouncer" in services()[name].get("depends_on", {}) or name == "beat", name
+    assert "@postgis:5432/" in environment(services()["migrate"])["DATABASE_URL"]
+
+
+def test_the_rehearsal_runs_the_same_files_and_settings() -> None:
+    from tests import netstack
+
+    assert netstack.HAPROXY_CFG == HAPROXY_CFG
+    assert netstack.PGBOUNCER_INI == PGBOUNCER_INI
+    assert str(netstack.PGBOUNCER_PORT) == pgbouncer_settings()["listen_port"]
+    env = netstack.NetStack().env
+    assert haproxy_variables() <= set(env), "a variable of haproxy.cfg the rehearsal does not set"
+    compose_url = environment(services()["web"])["DATABASE_URL"]
+    assert env["DATABASE_URL"].rsplit("?", 1)[1] == compose_url.rsplit("?", 1)[1]
+    assert env["DATABASE_URL"].split("@")[1].split("/")[0].endswith(f":{netstack.PGBOUNCER_PORT}")
+
+
+def test_the_deploy_guide_describes_the_same_topology() -> None:
+    doc = DEPLOY_DOC.read_text()
+    section = doc[doc.index("## Scaling past one machine") :]
+    for name in ("lb", "web", "web2", "worker", "beat", "outbox", "redis", "postgis", "pgbouncer"):
+        assert f"`{name}`" in section, name
+        assert name in services(), name
+    for path in ("docker/haproxy.cfg", "docker/pgbouncer.ini", "bench/scaleout.py", "/healthz"):
+        assert path in section, path
+    timing = re.search(r"\binter (\d+)s fall (\d+) rise (\d+)", HAPROXY_CFG.read_text())
+    assert timing and f"`inter {timing[1]}s fall {timing[2]} rise {timing[3]}`" in section
+    settings = pgbouncer_settings()
+    for key in ("server_connect_timeout", "server_login_retry", "query_wait_timeout"):
+        said = re.search(rf"(\d+) s[^()]*\(`{key}`\)", section)
+        assert said and said[1] == settings[key], key
+    url = environment(services()["web"])["DATABASE_URL"]
+    said = re.search(r"after (\d+) s \(`connect_timeout`\)", section)
+    assert said and url.endswith(f"connect_timeout={said[1]}")

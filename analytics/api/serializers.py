@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from analytics.measures import local_today
@@ -13,6 +14,8 @@ from analytics.selectors import EQUITY_METRICS, PERIOD_DAYS, Window, window_for
 from backend.catalog.models import Department, ServiceType
 
 MAX_WINDOW_DAYS = 731
+# The earliest day a window may touch: before it, a trailing period runs off the calendar.
+EARLIEST = date(1900, 1, 1)
 QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
 
 
@@ -47,6 +50,9 @@ class WindowIn(serializers.Serializer):
         day = attrs.get("date")
         if day is not None and day > today:
             errors["date"] = ["date is in the future."]
+        for name in ("date", "start", "end"):
+            if attrs.get(name) is not None and attrs[name] < EARLIEST:
+                errors.setdefault(name, []).append(_("Dates start on 1900-01-01."))
         if errors:
             raise serializers.ValidationError(errors)
         if start is not None and end is not None:

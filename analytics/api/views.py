@@ -48,9 +48,7 @@ RESPONSES: dict[Any, Any] = {
     403: ERROR,
     404: ERROR,
 }
-TABLE_PARAMETER = OpenApiParameter(
-    "table", str, description="With format=csv: which table of the answer to export"
-)
+TABLE_DESCRIPTION = "With format=csv: which table of the answer to export"
 FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"])
 _Documented = TypeVar("_Documented", bound=Callable[..., Any])
 
@@ -59,9 +57,22 @@ def documented(
     summary: str, *query: Any, table: bool = False
 ) -> Callable[[_Documented], _Documented]:
     """A view's OpenAPI description: its query's serializer, ``format`` and (``table``: an
-    answer with tables to choose from) ``table``, and the answers every analytics view gives."""
-    parameters = [*query, FORMAT_PARAMETER, *([TABLE_PARAMETER] if table else [])]
-    return extend_schema(summary=summary, parameters=parameters, responses=RESPONSES)
+    answer with tables to choose from) ``table``, one of the view's ``tables``, and the
+    answers every analytics view gives."""
+
+    def describe(view: _Documented) -> _Documented:
+        tables = {"type": "string", "enum": list(getattr(view, "tables", ()))}
+        parameters = [
+            *query,
+            FORMAT_PARAMETER,
+            *([OpenApiParameter("table", tables, description=TABLE_DESCRIPTION)] if table else []),
+        ]
+        described: _Documented = extend_schema(
+            summary=summary, parameters=parameters, responses=RESPONSES
+        )(view)
+        return described
+
+    return describe
 
 
 class IsAnalyticsStaff(BasePermission):
@@ -122,14 +133,13 @@ class AnalyticsView(APIView):
 
     def answer(self, data: Mapping[str, Any]) -> Response:
         renderer = getattr(self.request, "accepted_renderer", None)
-        if renderer is not None and renderer.format == "csv":
-            table = self.request.query_params.get("table") or (
-                self.tables[0] if self.tables else ""
+        asked = self.request.query_params.get("table") or ""
+        if asked and asked not in self.tables:  # refused in JSON too: the document lists them
+            raise exceptions.ValidationError(
+                {"table": [f"Choose one of: {', '.join(self.tables)}."]}
             )
-            if table not in self.tables:
-                raise exceptions.ValidationError(
-                    {"table": [f"Choose one of: {', '.join(self.tables)}."]}
-                )
+        if renderer is not None and renderer.format == "csv":
+            table = asked or (self.tables[0] if self.tables else "")
             rows: Any = data
             for part in table.split("."):
                 rows = rows[part]

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
@@ -19,23 +20,9 @@ from backend.accounts.services import account_authenticate
 from backend.ratelimit import login_failed, login_locked_for, login_succeeded, login_throttle
 
 
-class SignInForm(AuthenticationForm):
-    username = UsernameField(
-        label=_("E-mail or user name"),
-        max_length=254,
-        widget=forms.TextInput(
-            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
-        ),
-    )
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    error_messages = {
-        "invalid_login": _("Wrong e-mail, user name or password."),
-        "inactive": _("This account is inactive."),
-    }
+class LockoutAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form with the rate limits and the lock-out, checked once per attempt
+    (the password is checked without the request: ``account_authenticate``)."""
 
     # Seconds to wait when the attempt was refused by the rate limit or the lock-out.
     retry_after: int | None = None
@@ -74,6 +61,30 @@ class SignInForm(AuthenticationForm):
         login_succeeded(request, account=username)
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class SignInForm(LockoutAuthenticationForm):
+    username = UsernameField(
+        label=_("E-mail or user name"),
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
+        ),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    error_messages = {
+        "invalid_login": _("Wrong e-mail, user name or password."),
+        "inactive": _("This account is inactive."),
+    }
+
+
+class AdminSignInForm(LockoutAuthenticationForm, AdminAuthenticationForm):
+    """The admin's log-in form: staff only (Django's), with the rate limits and the
+    lock-out; the admin site answers it 429 with Retry-After (``admin_site.py``)."""
 
 
 class SignupForm(forms.Form):

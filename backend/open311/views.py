@@ -327,7 +327,7 @@ class RequestsView(Open311View):
     )
     def post(self, request: Request, format: str = "json") -> Response:
         data, api_key = _keyed_form(request)
-        intake_throttle(request, client_key=f"open311:{api_key.pk}")
+        intake_throttle(request, client_key=f"open311:{api_key.pk}", partner=True)
         submission = _submission(data)
         photos = _photos(request)
         filed = open311_request_submit(api_key=api_key, submission=submission, photos=photos)
@@ -414,7 +414,7 @@ class RequestUpdatesView(Open311View):
     def post(self, request: Request, format: str = "json") -> Response:
         data, api_key = _keyed_form(request)
         api_key_updates_check(api_key=api_key)
-        intake_throttle(request, client_key=f"open311:{api_key.pk}")
+        intake_throttle(request, client_key=f"open311:{api_key.pk}", partner=True)
         update = partner_update_parse(data)
         filed = partner_update_submit(api_key=api_key, update=update)
         body = {"update_id": out.comment_update_id(filed.comment_id)}

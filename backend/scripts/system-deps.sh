@@ -19,6 +19,13 @@ if [ "${WITH_CHROMIUM:-0}" = 1 ]; then
   # makemessages (xgettext, msgmerge) for the translation check (tests/web/test_translations.py).
   command -v msgmerge >/dev/null || need+=(gettext)
 fi
+if [ "${WITH_SCALEOUT:-0}" = 1 ]; then
+  # The scale-out rehearsal (bench/scaleout.py, tests/faults/test_scaleout.py): HAProxy and
+  # PgBouncer, started only by the rehearsal itself (policy-rc.d below keeps apt from starting
+  # them as services).
+  command -v haproxy >/dev/null || need+=(haproxy)
+  command -v pgbouncer >/dev/null || need+=(pgbouncer)
+fi
 if [ "${WITH_WRK:-0}" = 1 ]; then
   command -v wrk >/dev/null || need+=(wrk)
 fi
@@ -29,7 +36,17 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   step "installing system packages: $*"
   $SUDO apt-get update -qq || true
-  $SUDO apt-get install -y -qq --no-install-recommends "$@"
+  # No package starts a system service of its own (haproxy, pgbouncer, postgresql,
+  # redis-server): a policy-rc.d that refuses every start, for the install only, unless the
+  # machine already has one.
+  local policy=/usr/sbin/policy-rc.d added=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    added=1
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" || { [ -z "$added" ] || $SUDO rm -f "$policy"; return 1; }
+  [ -z "$added" ] || $SUDO rm -f "$policy"
 }
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
-# Chromium for the web pages' end-to-end browser test (installed only when missing).
-WITH_CHROMIUM=1 bash backend/scripts/system-deps.sh
+# Chromium for the web pages' end-to-end browser test, HAProxy and PgBouncer for the
+# scale-out rehearsal (tests/faults/test_scaleout.py); installed only when missing.
+WITH_CHROMIUM=1 WITH_SCALEOUT=1 bash backend/scripts/system-deps.sh
 # axe-core from npm for the accessibility checks of the browser tests (tests/web/a11y.py),
 # exactly the version in the lock file; again only when the lock file changed.
 if [ ! -f tests/web/axe/node_modules/.installed ] \

@@ -61,7 +61,8 @@ CREW_ERRORS = {
 WORK_ORDER_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="A work order id")
 ACTION_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    # Read stripped: something besides spaces, at most KEY_MAX characters.
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "\\S"},
     OpenApiParameter.HEADER,
     required=True,
     description="One key per action taken on the phone: a retry (even days later, after "

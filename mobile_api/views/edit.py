@@ -68,7 +68,7 @@ class RequestEditMixin:
         summary="Correct the description of a request I filed (within the edit window)",
         description=EDIT_DESCRIPTION,
         parameters=[EDIT_TOKEN_PARAMETER],
-        request=RequestEditIn,
+        request={"application/json": RequestEditIn},  # one text field: JSON, as the apps send
         responses={200: RequestEditOut, **EDIT_ERRORS},
     )
     def patch(self, request: Request, public_id: str) -> Response:

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from backend.api_errors import ERROR
 from backend.errors import City311Error, ErrorCode
 from backend.ratelimit import push_subscription_throttle
-from mobile_api.push import vapid_public_key
+from mobile_api.push import ENDPOINT_MAX, vapid_public_key
 from mobile_api.selectors import service_request_get
 from mobile_api.serializers import (
     VapidPublicKeyOut,
@@ -26,6 +26,20 @@ from mobile_api.services import web_push_subscribe, web_push_unsubscribe
 from mobile_api.views.base import MobileView, client_key, parsed
 
 NOT_CONFIGURED = "Web Push is not configured on this site."
+DELETE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "endpoint": {"type": "string", "maxLength": ENDPOINT_MAX, "minLength": 1}
+                },
+                "required": ["endpoint"],
+            }
+        }
+    },
+}
 
 
 class VapidPublicKeyView(MobileView):
@@ -94,6 +108,8 @@ class WebPushSubscriptionView(MobileView):
         summary="Stop Web Push to this browser (its endpoint in the body)",
         request=WebPushUnsubscribeIn,
         responses={200: WebPushUnsubscribedOut, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR},
+        # The document's generator writes no body for a DELETE: this one reads its endpoint there.
+        extensions={"x-request-body": DELETE_BODY},
     )
     def delete(self, request: Request) -> Response:
         push_subscription_throttle(request, client_key=client_key(request))

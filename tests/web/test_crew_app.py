@@ -111,7 +111,7 @@ def phone(browser: Browser, base: str, **options: Any) -> tuple[BrowserContext, 
 
 def worker_ready(page: Page) -> str:
     """The scope of the service worker that controls the page (once it does)."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
     return str(page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)"))
 
 
@@ -147,7 +147,8 @@ def act(page: Page, order: WorkOrder, action: str, fields: dict[str, str] | None
             page.fill(selector, value)
     page.locator(f'form[data-action="{action}"] button[type="submit"]').click()
     page.wait_for_function(
-        f"document.querySelectorAll('#outbox li[data-state=\"waiting\"]').length >= {waiting + 1}"
+        "() => document.querySelectorAll('#outbox li[data-state=\"waiting\"]').length"
+        f" >= {waiting + 1}"
     )
 
 
@@ -223,7 +224,7 @@ def test_a_crew_member_completes_an_order_offline_with_a_proof_photo(
 
     # Then the action is sent, once, and the server has the order completed at the phone's
     # time, the proof check passed on the shrunk photo, the request closed with the note
-    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#outbox li').length === 0")
     eventually(page, lambda: WorkOrder.objects.get(pk=order.pk).status == WorkOrderStatus.COMPLETED)
     order.refresh_from_db()
     assert order.completed_at == phone_time
@@ -493,7 +494,7 @@ def test_installable_worker_scoped_to_crew_and_the_shell_offline(
     assert "Actions still waiting to send: 1." in warnings[0]
     assert page.url.startswith(f"{base}/crew/") and outbox_count(page, "waiting") == 1
     online(context)
-    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#outbox li').length === 0")
 
     # Signing out wipes this user's orders, photos and actions from the phone
     page.locator("#signout button").click()

@@ -31,6 +31,7 @@ from backend.service_requests.models import ServiceRequest
 from backend.web.turnaround import expected_date_words
 from tests.conftest import jpeg_bytes
 from tests.processes import database_url, running
+from tests.web.browser import csp_watch
 from tests.workorders.factories import order_of, proof_jpeg, staff_make
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,10 +108,14 @@ def served_browser(*, log: Path) -> Iterator[tuple[str, Browser]]:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=STEP_MS
             )
+            violations = csp_watch(browser)
             try:
                 yield base, browser
             finally:
                 browser.close()
+            assert violations.found == [], "Content-Security-Policy violations:\n" + "\n".join(
+                violations.found
+            )
     finally:
         # A test's ORM calls ran in Playwright's loop context, on a connection of their own:
         # closed here, or the test database could not be dropped.

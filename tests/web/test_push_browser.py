@@ -197,7 +197,7 @@ def test_the_display_code_shows_the_servers_words_and_a_tap_opens_the_track_page
 @pytest.mark.django_db(transaction=True)
 def test_the_residents_worker_shows_a_delivered_push(report_page: tuple[str, Page]) -> None:
     base, page = report_page
-    page.wait_for_function("navigator.serviceWorker.controller !== null", polling=100)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
     cdp.on(

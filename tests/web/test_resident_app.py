@@ -202,7 +202,7 @@ class Offline:
 def controlled(page: Page) -> None:
     """Waits until the worker is active, has kept the shell and controls the page."""
     page.wait_for_function(
-        "navigator.serviceWorker.controller !== null", timeout=STEP_MS, polling=100
+        "() => navigator.serviceWorker.controller !== null", timeout=STEP_MS, polling=100
     )
 
 
@@ -379,7 +379,7 @@ def test_a_report_composed_offline_is_filed_once_back_online(
                 service_type=filed.service_type, expected_at=filed.expected_at
             )
         page.wait_for_function(
-            "document.querySelector('#outbox .confirmation .turnaround').textContent !== ''"
+            "() => document.querySelector('#outbox .confirmation .turnaround').textContent !== ''"
         )
         assert confirmation.locator(".turnaround").inner_text() == sentence
         assert confirmation.get_by_role("link").get_attribute("href") == f"/track/{public_id}"

@@ -34,6 +34,7 @@ from tests.photos.images import (
     quadrants,
 )
 from tests.web.a11y import assert_accessible
+from tests.web.browser import csp_watch
 from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT
 from tests.workorders.factories import NY, order_in, request_make, staff_make
 from workorders.models import ProofPhoto, WorkOrderStatus
@@ -223,10 +224,12 @@ def browser() -> Iterator[Browser]:
         # its calls are plain synchronous ones.
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        violations = csp_watch(browser)
         try:
             yield browser
         finally:
             browser.close()
+        assert violations.found == [], violations.found
 
 
 def _serve(route: Route) -> None:

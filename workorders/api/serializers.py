@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from backend.api_errors import NOT_BLANK
 from backend.photos.models import Photo, ProcessingState
 from workorders.api.rows import work_order_open_holds, work_order_overdue
 from workorders.models import (
@@ -189,6 +190,16 @@ class AssignIn(PublicNoteIn):
     )
 
 
+# A hold for "other" reason needs a note saying which (note_clean(required=...)).
+HOLD_NOTE_RULE = {
+    "x-schema": {
+        "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+        "then": {"properties": {"note": {"pattern": NOT_BLANK}}, "required": ["note"]},
+    }
+}
+
+
+@extend_schema_serializer(extensions=HOLD_NOTE_RULE)
 class HoldIn(NoteIn):
     reason = serializers.ChoiceField(choices=HoldReason.choices)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -31,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api_errors import COUNT_MAX
 from backend.cases.change_type import service_request_change_type
 from backend.cases.feedback import feedback_submit
 from backend.cases.merge import service_request_merge
@@ -157,8 +159,40 @@ class WorkOrderActionView(StaffView):
 
 
 class WorkOrderPagination(LimitOffsetPagination):
+    """``limit`` (1 to a million, at most 200 given) and ``offset`` (0 to a million): any
+    other value is refused with 400 naming it, not read as the default."""
+
     default_limit = 50
     max_limit = 200
+
+    def _count(self, request: Request, name: str, minimum: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= COUNT_MAX:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        _("A whole number from %(min)s to %(max)s.")
+                        % {"min": minimum, "max": COUNT_MAX}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_limit(self, request: Request) -> int | None:
+        limit = self._count(request, self.limit_query_param, 1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._count(request, self.offset_query_param, 0) or 0
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            minimum = 1 if parameter["name"] == self.limit_query_param else 0
+            parameter["schema"].update(minimum=minimum, maximum=COUNT_MAX)
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # DRF writes OpenAPI 3.0's `nullable`; the document is 3.1 (plain JSON Schema).
