@@ -51,8 +51,15 @@ pip_audit() {  # $1: what is audited, $2: its site-packages
     echo "pip-audit: failed ($(printf '%s\n' "$out" | tail -n 1 | cut -c1-200)); going on"
     return
   fi
-  printf '%s\n' "$out" | grep -v 'could not be audited' || true
   skipped=$(printf '%s\n' "$out" | grep -c 'could not be audited' || true)
+  # pip-audit says "No known vulnerabilities found" even when it could check nothing: only
+  # say it when every package was checked.
+  if [ "$skipped" -gt 0 ]; then
+    printf '%s\n' "$out" | grep -v -e 'could not be audited' -e '^No known vulnerabilities found' \
+      || true
+  else
+    printf '%s\n' "$out"
+  fi
   if [ "$rc" = 124 ]; then
     echo "pip-audit: no answer within 120 s (is PyPI reachable?); going on"
   fi
