@@ -77,6 +77,10 @@ _OF_EVENT = (
     f"WHERE e.id = %(event_id)s AND {visible_sql('sr')} AND sr.channel <> %(imported)s"
 )
 
+# The two statements, built once.
+_MATCH_GIVEN_SQL = _MATCH_SQL.format(source=_GIVEN)
+_MATCH_EVENT_SQL = _MATCH_SQL.format(source=_OF_EVENT)
+
 
 def _ids(sql: str, params: dict[str, Any]) -> list[int]:
     # Thousands of ids may match: read them with the cursor, without a model row each.
@@ -91,7 +95,7 @@ def alert_subscription_ids_matching(
     """The confirmed subscriptions that want to hear of this ``kind`` (``NEW`` or ``UPDATE``)
     of a request of this service at ``point`` (an address only: the city-wide ones)."""
     return _ids(
-        _MATCH_SQL.format(source=_GIVEN),
+        _MATCH_GIVEN_SQL,
         {
             "point": None if point is None else bytes(point.wkb),
             "service_type_id": service_type_id,
@@ -105,7 +109,7 @@ def alert_subscription_ids_for_event(*, event_id: int) -> list[int]:
     update otherwise), read in the same statement; none if the request is hidden, imported
     history, or gone."""
     return _ids(
-        _MATCH_SQL.format(source=_OF_EVENT),
+        _MATCH_EVENT_SQL,
         {"event_id": event_id, "created": EventKind.CREATED, "imported": Channel.IMPORT},
     )
 
